@@ -1,0 +1,140 @@
+/*
+ * cli — see cli.h.
+ */
+#include "cli.h"
+#include "config.h"
+#include "log.h"
+#include "metrics.h"
+#include "ndjson.h"
+
+#include <curl/curl.h>
+#include <libpq-fe.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#ifndef GZ_VERSION
+#define GZ_VERSION "0.1.0"
+#endif
+
+const char cli_common_help[] =
+"Common options:\n"
+"  -q, --quiet              errors only: no warnings, progress or summary\n"
+"  -v, --verbose            also print per-record details\n"
+"      --log-format=FMT     text (default) or json, one object per line\n"
+"      --progress=SECONDS   progress line interval; 0 turns it off (5)\n"
+"      --metrics-file=PATH  write Prometheus metrics to PATH (atomically)\n"
+"      --metrics-push=URL   push the same metrics to a Pushgateway\n"
+"  -h, --help               print this help and exit\n"
+"  -V, --version            print versions and exit\n";
+
+const char cli_input_help[] =
+"      --max-record-bytes=SIZE  longest input line accepted; longer ones\n"
+"                           are skipped as errors (default 64M)\n";
+
+size_t cli_max_record_bytes = NDJSON_DEFAULT_MAX_RECORD_BYTES;
+
+void
+cli_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", log_progname());
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry '%s --help' for more information.\n",
+	    log_progname());
+	exit(EXIT_USAGE);
+}
+
+void
+cli_version(void)
+{
+	int pq = PQlibVersion();
+
+	printf("%s %s\n", log_progname(), GZ_VERSION);
+	printf("%s\n", curl_version());
+	printf("libpq %d.%d\n", pq / 10000, pq % 10000);
+	printf("jq %s\n", "1.6 (libjq jv)");
+	exit(EXIT_OK);
+}
+
+long long
+cli_number(const char *option, const char *arg, long long min, long long max)
+{
+	long long v;
+
+	if (!config_parse_ll(arg, min, max, &v))
+		cli_usage_error("--%s: '%s' is not a whole number from %lld "
+		    "to %lld", option, arg, min, max);
+	return v;
+}
+
+unsigned long long
+cli_size(const char *option, const char *arg)
+{
+	unsigned long long v;
+
+	if (!config_parse_size(arg, &v))
+		cli_usage_error("--%s: '%s' is not a size (e.g. 512K, 10M, 1G)",
+		    option, arg);
+	return v;
+}
+
+double
+cli_duration(const char *option, const char *arg)
+{
+	double v;
+
+	if (!config_parse_duration(arg, &v))
+		cli_usage_error("--%s: '%s' is not a duration (e.g. 300, 2000ms, "
+		    "30m)", option, arg);
+	return v;
+}
+
+bool
+cli_common_option(int opt, const char *arg, void (*help)(void))
+{
+	static const char *metrics_file, *metrics_push;
+
+	switch (opt) {
+	case CLI_OPT_QUIET:
+		log_set_level(LOG_LEVEL_ERROR);
+		return true;
+	case CLI_OPT_VERBOSE:
+		log_set_level(LOG_LEVEL_DEBUG);
+		return true;
+	case CLI_OPT_LOG_FORMAT:
+		if (!log_set_format(arg))
+			cli_usage_error("--log-format: '%s' is neither text "
+			    "nor json", arg);
+		return true;
+	case CLI_OPT_METRICS_FILE:
+		metrics_file = arg;
+		metrics_configure(metrics_file, metrics_push);
+		return true;
+	case CLI_OPT_METRICS_PUSH:
+		metrics_push = arg;
+		metrics_configure(metrics_file, metrics_push);
+		return true;
+	case CLI_OPT_PROGRESS:
+		progress_set_interval(cli_duration("progress", arg));
+		return true;
+	case CLI_OPT_MAX_RECORD_BYTES:
+		cli_max_record_bytes = cli_size("max-record-bytes", arg);
+		if (cli_max_record_bytes < 1024)
+			cli_usage_error("--max-record-bytes: at least 1K");
+		return true;
+	case CLI_OPT_HELP:
+		help();
+		exit(EXIT_OK);
+	case CLI_OPT_VERSION:
+		cli_version();
+	case '?':
+		fprintf(stderr, "Try '%s --help' for more information.\n",
+		    log_progname());
+		exit(EXIT_USAGE);
+	}
+	return false;
+}

@@ -1,0 +1,37 @@
+/*
+ * db — connecting to PostgreSQL the way the existing deployment does:
+ * --db CONNINFO (key=value or a postgresql:// URI), else DATABASE_URL,
+ * else POSTGRES_HOST/PORT/DB/USER/PASSWORD, else libpq's own PG* variables.
+ *
+ * Messages never contain the password: libpq's own errors don't, and the
+ * target is described through db_describe(), which leaves it out.
+ */
+#ifndef GZ_DB_H
+#define GZ_DB_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct db_target;
+
+/* conninfo is the --db value or NULL. */
+struct db_target *db_target_new(const char *conninfo);
+void db_target_free(struct db_target *t);
+/* "host=... port=... dbname=... user=..." without any password. */
+const char *db_describe(const struct db_target *t);
+
+/*
+ * One connection attempt.  Returns the connection, or NULL with *fatal set
+ * to true when retrying cannot help (bad password, unknown role or database)
+ * and errbuf holding libpq's message, trimmed to one line.
+ */
+PGconn *db_connect(const struct db_target *t, bool *fatal, char *errbuf,
+    size_t size);
+
+/* The error text of res or conn as one line (newlines folded).  Returns buf. */
+const char *db_error_line(const char *message, char *buf, size_t size);
+/* True when the connection itself failed (as opposed to the statement). */
+bool db_connection_lost(PGconn *conn);
+
+#endif

@@ -1,0 +1,299 @@
+/*
+ * ndjson — see ndjson.h.
+ */
+#include "ndjson.h"
+#include "text.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#define READ_CHUNK (64u << 10)
+
+struct ndjson_reader {
+	int fd;
+	size_t max;		/* longest accepted line, newline excluded */
+	char *buf;
+	size_t cap, start, end;	/* unread bytes are buf[start..end) */
+	size_t scanned;		/* buf[start..scanned) has no newline */
+	unsigned long line;	/* number of the line last returned */
+	bool skipping;		/* discarding an over-long line */
+	size_t skipped_bytes;
+	bool eof, nonblocking;
+	char error[256];
+};
+
+struct ndjson_reader *
+ndjson_reader_new(int fd, size_t max_record_bytes)
+{
+	struct ndjson_reader *r = calloc(1, sizeof *r);
+
+	if (r == NULL)
+		return NULL;
+	r->fd = fd;
+	r->max = max_record_bytes;
+	r->cap = READ_CHUNK;
+	if ((r->buf = malloc(r->cap)) == NULL) {
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+void
+ndjson_reader_free(struct ndjson_reader *r)
+{
+	if (r == NULL)
+		return;
+	free(r->buf);
+	free(r);
+}
+
+void
+ndjson_reader_set_nonblocking(struct ndjson_reader *r, bool nonblocking)
+{
+	r->nonblocking = nonblocking;
+}
+
+const char *
+ndjson_error(const struct ndjson_reader *r)
+{
+	return r->error;
+}
+
+unsigned long
+ndjson_line(const struct ndjson_reader *r)
+{
+	return r->line;
+}
+
+int
+ndjson_fd(const struct ndjson_reader *r)
+{
+	return r->fd;
+}
+
+static enum ndjson_status
+bad(struct ndjson_reader *r, const char *fmt, const char *detail)
+{
+	snprintf(r->error, sizeof r->error, fmt, r->line, detail);
+	return NDJSON_BAD;
+}
+
+/* Turns one complete line (newline removed) into a record or an error. */
+static enum ndjson_status
+parse_line(struct ndjson_reader *r, char *line, size_t len, jv *out)
+{
+	size_t bad_at;
+	jv value;
+
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
+	while (len > 0 && (line[len - 1] == ' ' || line[len - 1] == '\t'))
+		len--;
+	if (len == 0)
+		return bad(r, "line %lu: empty line%s", "");
+	if (!text_utf8_valid(line, len, &bad_at)) {
+		char where[64];
+
+		snprintf(where, sizeof where, "%zu", bad_at + 1);
+		return bad(r, "line %lu: invalid UTF-8 at byte %s", where);
+	}
+	if (len > (size_t)0x7fffffff)
+		return bad(r, "line %lu: record too long for the parser%s", "");
+	value = jv_parse_sized(line, (int)len);
+	if (!jv_is_valid(value)) {
+		jv msg = jv_invalid_get_msg(value);
+		char detail[160];
+
+		snprintf(detail, sizeof detail, "%s",
+		    jv_get_kind(msg) == JV_KIND_STRING ?
+		    jv_string_value(msg) : "unknown error");
+		jv_free(msg);
+		return bad(r, "line %lu: malformed JSON: %s", detail);
+	}
+	if (jv_get_kind(value) != JV_KIND_OBJECT) {
+		const char *kind = jv_kind_name(jv_get_kind(value));
+
+		jv_free(value);
+		return bad(r, "line %lu: expected a JSON object, got %s", kind);
+	}
+	*out = value;
+	return NDJSON_RECORD;
+}
+
+/* Makes room for at least one more read; grows the buffer up to max + 1. */
+static void
+make_room(struct ndjson_reader *r)
+{
+	if (r->start > 0) {
+		memmove(r->buf, r->buf + r->start, r->end - r->start);
+		r->end -= r->start;
+		r->scanned -= r->start;
+		r->start = 0;
+	}
+	if (r->cap - r->end < READ_CHUNK / 4 && r->cap < r->max + 1) {
+		size_t cap = r->cap * 2;
+		char *grown;
+
+		if (cap > r->max + 1)
+			cap = r->max + 1;
+		if ((grown = realloc(r->buf, cap)) != NULL) {
+			r->buf = grown;
+			r->cap = cap;
+		}
+	}
+}
+
+/* One read(2) into the buffer. */
+static enum ndjson_status
+fill(struct ndjson_reader *r)
+{
+	ssize_t n;
+
+	make_room(r);
+	if (r->end == r->cap) {
+		/* Could not grow: treat the line as over-long. */
+		r->line++;
+		r->skipping = true;
+		r->skipped_bytes = 0;
+		return NDJSON_RECORD;
+	}
+	if (r->nonblocking) {
+		struct pollfd pfd = { .fd = r->fd, .events = POLLIN };
+
+		if (poll(&pfd, 1, 0) == 0)
+			return NDJSON_AGAIN;
+	}
+	do
+		n = read(r->fd, r->buf + r->end, r->cap - r->end);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EAGAIN ? NDJSON_AGAIN : NDJSON_IOERR;
+	if (n == 0)
+		r->eof = true;
+	r->end += (size_t)n;
+	return NDJSON_RECORD;	/* meaning: go on */
+}
+
+/*
+ * While skipping an over-long line, drop everything up to its newline.
+ * Returns true when the end of that line (or of the input) was reached.
+ */
+static bool
+skip_long_line(struct ndjson_reader *r)
+{
+	char *nl = memchr(r->buf + r->start, '\n', r->end - r->start);
+
+	if (nl == NULL) {
+		r->skipped_bytes += r->end - r->start;
+		r->start = r->scanned = r->end = 0;
+		return r->eof;
+	}
+	r->skipped_bytes += (size_t)(nl - (r->buf + r->start));
+	r->start = r->scanned = (size_t)(nl - r->buf) + 1;
+	return true;
+}
+
+enum ndjson_status
+ndjson_read(struct ndjson_reader *r, jv *out)
+{
+	for (;;) {
+		enum ndjson_status st;
+		char *nl;
+
+		if (r->skipping) {
+			if (skip_long_line(r)) {
+				char size[32];
+
+				r->skipping = false;
+				snprintf(size, sizeof size, "%zu",
+				    r->skipped_bytes);
+				return bad(r, "line %lu: record longer than "
+				    "--max-record-bytes (at least %s bytes); "
+				    "skipped", size);
+			}
+		} else if ((nl = memchr(r->buf + r->scanned, '\n',
+		    r->end - r->scanned)) != NULL) {
+			size_t at = r->start;
+
+			r->start = r->scanned = (size_t)(nl - r->buf) + 1;
+			r->line++;
+			return parse_line(r, r->buf + at,
+			    (size_t)(nl - r->buf) - at, out);
+		} else {
+			r->scanned = r->end;
+			if (r->end - r->start > r->max) {
+				r->line++;
+				r->skipping = true;
+				r->skipped_bytes = 0;
+				continue;
+			}
+			if (r->eof) {
+				size_t at = r->start, len = r->end - r->start;
+
+				if (len == 0)
+					return NDJSON_EOF;
+				/* The last line lacks its newline: take it. */
+				r->start = r->scanned = r->end;
+				r->line++;
+				return parse_line(r, r->buf + at, len, out);
+			}
+		}
+		if (!r->eof && (st = fill(r)) != NDJSON_RECORD)
+			return st;
+	}
+}
+
+int
+write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * The record and its newline leave in one writev(2) when the pipe takes it
+ * whole; a partial write is finished by write_all.  No copy of a 50 MB text.
+ */
+int
+ndjson_write(int fd, jv value)
+{
+	jv text = jv_dump_string(value, 0);
+	size_t len = (size_t)jv_string_length_bytes(jv_copy(text));
+	struct iovec iov[2] = {
+		{ (void *)jv_string_value(text), len },
+		{ "\n", 1 },
+	};
+	ssize_t n;
+	int rc = 0;
+
+	do
+		n = writev(fd, iov, 2);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		rc = -1;
+	else if ((size_t)n < len)
+		rc = write_all(fd, jv_string_value(text) + n, len - (size_t)n) ||
+		    write_all(fd, "\n", 1) ? -1 : 0;
+	else if ((size_t)n == len)
+		rc = write_all(fd, "\n", 1);
+	jv_free(text);
+	return rc;
+}

@@ -1,0 +1,49 @@
+/*
+ * rec — the "gz" namespace of a record (DESIGN.md): pipeline state such as
+ * gz.file, gz.bytes and gz.error lives there and gz-index strips it.
+ *
+ * jv convention: functions taking a jv consume it unless marked "borrows".
+ */
+#ifndef GZ_REC_H
+#define GZ_REC_H
+
+#include <jv.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* rec.gz[key], or jv_null() when absent. Borrows rec. */
+jv rec_gz_get(jv rec, const char *key);
+/* rec with gz[key] = value. Consumes rec and value. */
+jv rec_gz_set(jv rec, const char *key, jv value);
+/* rec without gz[key]. Consumes rec. */
+jv rec_gz_delete(jv rec, const char *key);
+/* rec without its gz namespace. Consumes rec. */
+jv rec_strip_gz(jv rec);
+
+/*
+ * rec with gz.error = {stage, code, message, attempts, retryable}, the stage
+ * being this program.  attempts < 1 leaves attempts out.  Consumes rec.
+ */
+jv rec_set_error(jv rec, const char *code, const char *message, int attempts,
+    bool retryable);
+/* True when rec carries gz.error (a later stage must pass it on). Borrows. */
+bool rec_has_error(jv rec);
+
+/*
+ * The record an unreadable input line becomes, so the ledger still shows it:
+ * {"gz":{"error":{...,"code":"bad_record","line":N}}}.
+ */
+jv rec_bad_line(unsigned long line, const char *message);
+
+/* The gazette id, or -1 when absent or not an integer. Borrows. */
+long long rec_id(jv rec);
+/* A string field, or NULL when absent or not a string. Borrows; the
+ * pointer lives as long as rec. */
+const char *rec_string(jv rec, const char *key);
+/*
+ * How messages name a record: "id 4512", else "file_checksum abc…",
+ * else "record". Borrows rec; returns buf.
+ */
+const char *rec_describe(jv rec, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,52 @@
+# Loaded by every bats file: isolate the test from the developer's environment,
+# put the freshly built tools first on PATH, and load the assertion libraries.
+bats_require_minimum_version 1.5.0
+
+GZ_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+export GZ_ROOT
+# GZ_BIN picks the build under test (release or sanitize; see tests/run-all.sh).
+export PATH="${GZ_BIN:-$GZ_ROOT/bin}:$GZ_ROOT/bin:$PATH"
+export LC_ALL=C.UTF-8
+
+# A developer's own database, storage or index settings must never leak in.
+# Only once per file: bats re-reads this for every test, after setup_file
+# has exported the addresses of the services it started.
+if [ -z "${GZ_TEST_ENV_CLEAN:-}" ]; then
+export GZ_TEST_ENV_CLEAN=1
+unset DATABASE_URL PGHOST PGPORT PGDATABASE PGUSER PGPASSWORD PGSERVICE \
+    PGHOSTADDR PGOPTIONS PGSSLMODE PGPASSFILE \
+    POSTGRES_HOST POSTGRES_PORT POSTGRES_DB POSTGRES_USER POSTGRES_PASSWORD \
+    STORAGE_ENDPOINT STORAGE_REGION STORAGE_BUCKET STORAGE_ACCESS_KEY \
+    STORAGE_ACCESS_SECRET OPENSEARCH_HOST OPENSEARCH_INDEX OPENSEARCH_USER \
+    OPENSEARCH_PASSWORD EXECUTION_MODE GAZETTE_QUERY_PAGE_SIZE \
+    MAX_GAZETTE_FILE_SIZE_MB QUERIDO_DIARIO_FILES_ENDPOINT USE_RELATIVE_FILE_PATHS
+fi
+
+# Sanitizer builds exit 86 on a finding, so it can't pass for "some records failed".
+export ASAN_OPTIONS="exitcode=86:detect_leaks=1:abort_on_error=0"
+export LSAN_OPTIONS="exitcode=86"
+export UBSAN_OPTIONS="exitcode=86:print_stacktrace=1:halt_on_error=1"
+
+# Debian's python3 carries botocore; a pyenv python3 earlier on PATH does not.
+GZ_PYTHON=/usr/bin/python3
+export GZ_PYTHON
+
+bats_load_library bats-support
+bats_load_library bats-assert
+bats_load_library bats-file
+
+# free_port: print a TCP port on 127.0.0.1 that nothing listens on now.
+free_port() {
+	"$GZ_PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# wait_for CMD...: retry CMD for up to 15 s; fail if it never succeeds.
+wait_for() {
+	local i
+	for i in $(seq 1 150); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	echo "wait_for: gave up on: $*" >&2
+	return 1
+}

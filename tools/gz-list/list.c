@@ -1,0 +1,410 @@
+/*
+ * list — the gz-list query and its keyset paging loop.
+ *
+ * Pages are read by keyset: "WHERE id < $last ORDER BY id DESC LIMIT n".
+ * With OFFSET, marking listed rows processed while listing the unprocessed
+ * ones shifts every later page and silently skips half of the backlog;
+ * with a keyset the next page starts below the last id written, whatever
+ * happened to the rows above it.  The same property makes a lost connection
+ * harmless: reconnect and ask again for ids below the last one written.
+ *
+ * Every value reaches the server as a parameter of PQexecParams: the SQL
+ * text below is constant.
+ */
+#include "list.h"
+#include "cli.h"
+#include "log.h"
+#include "ndjson.h"
+#include "rec.h"
+#include "sig.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum column_kind { COL_INT, COL_TEXT, COL_BOOL };
+
+/* Output fields, in order; the SELECT list below follows this table. */
+static const struct column {
+	const char *name;
+	enum column_kind kind;
+} columns[] = {
+	{ "id", COL_INT },
+	{ "territory_id", COL_TEXT },
+	{ "territory_name", COL_TEXT },
+	{ "state_code", COL_TEXT },
+	{ "date", COL_TEXT },
+	{ "edition_number", COL_TEXT },
+	{ "is_extra_edition", COL_BOOL },
+	{ "power", COL_TEXT },
+	{ "file_checksum", COL_TEXT },
+	{ "file_path", COL_TEXT },
+	{ "file_url", COL_TEXT },
+	{ "scraped_at", COL_TEXT },
+	{ "created_at", COL_TEXT },
+	{ "processed", COL_BOOL },
+};
+#define N_COLUMNS ((int)(sizeof columns / sizeof columns[0]))
+
+#define ISO_TIMESTAMP "'YYYY-MM-DD\"T\"HH24:MI:SS.US'"
+
+static const char select_list[] =
+	"SELECT g.id, g.territory_id, t.name, t.state_code,"
+	" to_char(g.date, 'YYYY-MM-DD'), g.edition_number,"
+	" g.is_extra_edition, g.power, g.file_checksum, g.file_path,"
+	" g.file_url, to_char(g.scraped_at, " ISO_TIMESTAMP "),"
+	" to_char(g.created_at, " ISO_TIMESTAMP "), g.processed";
+
+/*
+ * The filters of the existing system ($1 mode) plus the narrowing flags;
+ * a NULL parameter turns its filter off.
+ */
+static const char from_where[] =
+	" FROM gazettes g JOIN territories t ON t.id = g.territory_id"
+	" WHERE g.file_path NOT LIKE '%.zip'"
+	" AND (($1::text = 'ALL')"
+	"  OR ($1::text = 'DAILY' AND g.scraped_at > now() - interval '1 day')"
+	"  OR ($1::text = 'UNPROCESSED' AND g.processed IS FALSE))"
+	" AND ($2::date IS NULL OR g.date >= $2::date)"
+	" AND ($3::date IS NULL OR g.date <= $3::date)"
+	" AND ($4::text[] IS NULL OR g.territory_id = ANY($4::text[]))"
+	" AND ($5::text IS NULL OR t.state_code = $5::text)"
+	" AND ($6::bigint[] IS NULL OR g.id = ANY($6::bigint[]))";
+
+static const char page_tail[] =
+	" AND g.id < $7::bigint ORDER BY g.id DESC LIMIT $8::int";
+
+#define N_FILTER_PARAMS 6
+
+struct params {
+	const char *values[N_FILTER_PARAMS + 2];
+	char *territories;	/* array literals, built once */
+	char *ids;
+	char last[32], limit[32];
+};
+
+/*
+ * A PostgreSQL array literal {"a","b"} with each element quoted, so commas,
+ * quotes and braces inside a value stay inside it.  Caller frees.
+ */
+static char *
+text_array_literal(const char *const *values, int n)
+{
+	size_t size = 3, len = 0;
+	char *out;
+	int i;
+
+	for (i = 0; i < n; i++)
+		size += 2 * strlen(values[i]) + 3;
+	if ((out = malloc(size)) == NULL)
+		return NULL;
+	out[len++] = '{';
+	for (i = 0; i < n; i++) {
+		const char *p;
+
+		if (i > 0)
+			out[len++] = ',';
+		out[len++] = '"';
+		for (p = values[i]; *p; p++) {
+			if (*p == '"' || *p == '\\')
+				out[len++] = '\\';
+			out[len++] = *p;
+		}
+		out[len++] = '"';
+	}
+	out[len++] = '}';
+	out[len] = '\0';
+	return out;
+}
+
+static char *
+id_array_literal(const long long *ids, int n)
+{
+	size_t size = 3 + (size_t)n * 21, len = 0;
+	char *out = malloc(size);
+	int i;
+
+	if (out == NULL)
+		return NULL;
+	out[len++] = '{';
+	for (i = 0; i < n; i++)
+		len += (size_t)snprintf(out + len, size - len, "%s%lld",
+		    i ? "," : "", ids[i]);
+	snprintf(out + len, size - len, "}");
+	return out;
+}
+
+static bool
+params_init(struct params *p, const struct list_options *o)
+{
+	memset(p, 0, sizeof *p);
+	if (o->n_territories > 0 &&
+	    (p->territories = text_array_literal(o->territories,
+	    o->n_territories)) == NULL)
+		return false;
+	if (o->n_ids > 0 && (p->ids = id_array_literal(o->ids,
+	    o->n_ids)) == NULL)
+		return false;
+	p->values[0] = o->mode;
+	p->values[1] = o->since;
+	p->values[2] = o->until;
+	p->values[3] = p->territories;
+	p->values[4] = o->state;
+	p->values[5] = p->ids;
+	p->values[6] = p->last;
+	p->values[7] = p->limit;
+	return true;
+}
+
+static void
+params_free(struct params *p)
+{
+	free(p->territories);
+	free(p->ids);
+}
+
+/* Row r of res as a record. */
+static jv
+row_to_record(PGresult *res, int r)
+{
+	jv rec = jv_object();
+	int c;
+
+	for (c = 0; c < N_COLUMNS; c++) {
+		const char *v = PQgetvalue(res, r, c);
+		jv value;
+
+		if (PQgetisnull(res, r, c))
+			value = jv_null();
+		else if (columns[c].kind == COL_INT)
+			value = jv_number(strtod(v, NULL));
+		else if (columns[c].kind == COL_BOOL)
+			value = jv_bool(v[0] == 't');
+		else	/* jv_string_sized replaces invalid UTF-8 with U+FFFD */
+			value = jv_string_sized(v, PQgetlength(res, r, c));
+		rec = jv_object_set(rec, jv_string(columns[c].name), value);
+	}
+	return rec;
+}
+
+struct session {
+	const struct db_target *target;
+	const struct list_options *o;
+	PGconn *conn;
+	int attempt;		/* failures in a row, for the backoff */
+	char error[512];
+};
+
+/* Explains a failed statement in one line and says whether to retry. */
+static int
+classify_failure(struct session *s, PGresult *res)
+{
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) :
+	    NULL;
+	char line[400];
+
+	db_error_line(res ? PQresultErrorMessage(res) :
+	    PQerrorMessage(s->conn), line, sizeof line);
+	if (!db_connection_lost(s->conn) && state != NULL) {
+		if (strcmp(state, "42P01") == 0 || strcmp(state, "42703") == 0)
+			log_error("the database %s lacks the gazettes/"
+			    "territories schema gz-list reads: %s",
+			    db_describe(s->target), line);
+		else
+			log_error("query failed: %s", line);
+		return EXIT_FATAL;
+	}
+	snprintf(s->error, sizeof s->error, "%s", line);
+	return -1;	/* connection lost: retry */
+}
+
+/*
+ * (Re)connects with the shared backoff.  Returns 0, or an EXIT_* status
+ * when it is hopeless (bad credentials: 2; retries exhausted: 3).
+ */
+static int
+ensure_connection(struct session *s)
+{
+	bool fatal;
+
+	while (s->conn == NULL || db_connection_lost(s->conn)) {
+		PQfinish(s->conn);
+		s->conn = db_connect(s->target, &fatal, s->error,
+		    sizeof s->error);
+		if (s->conn != NULL)
+			break;
+		if (fatal) {
+			log_error("cannot connect to %s: %s",
+			    db_describe(s->target), s->error);
+			return EXIT_USAGE;
+		}
+		if (!retry_allowed(&s->o->retry, ++s->attempt)) {
+			log_error("cannot connect to %s after %d attempts: %s",
+			    db_describe(s->target), s->attempt, s->error);
+			return EXIT_FATAL;
+		}
+		if (!retry_sleep(&s->o->retry, s->attempt,
+		    retry_delay(&s->o->retry, s->attempt, 0), s->error))
+			return EXIT_FATAL;
+	}
+	return 0;
+}
+
+/*
+ * Runs one statement, reconnecting and rerunning it while the connection
+ * is what failed.  Returns the result, or NULL with *status set.
+ */
+static PGresult *
+query(struct session *s, const char *sql, int nparams,
+    const char *const *values, int *status)
+{
+	for (;;) {
+		PGresult *res;
+		int rc;
+
+		if ((rc = ensure_connection(s)) != 0) {
+			*status = rc;
+			return NULL;
+		}
+		res = PQexecParams(s->conn, sql, nparams, NULL, values, NULL,
+		    NULL, 0);
+		if (PQresultStatus(res) == PGRES_TUPLES_OK) {
+			s->attempt = 0;
+			return res;
+		}
+		rc = classify_failure(s, res);
+		PQclear(res);
+		if (rc >= 0) {
+			*status = rc;
+			return NULL;
+		}
+		if (!retry_allowed(&s->o->retry, ++s->attempt)) {
+			log_error("connection to %s lost %d times; giving up: "
+			    "%s", db_describe(s->target), s->attempt,
+			    s->error);
+			*status = EXIT_FATAL;
+			return NULL;
+		}
+		if (!retry_sleep(&s->o->retry, s->attempt,
+		    retry_delay(&s->o->retry, s->attempt, 0), s->error)) {
+			*status = EXIT_FATAL;
+			return NULL;
+		}
+	}
+}
+
+/* Writes a page; returns 0, or -1 when stdout is gone (errno set). */
+static int
+write_page(PGresult *res, long long *last_id)
+{
+	int r, rows = PQntuples(res);
+
+	for (r = 0; r < rows; r++) {
+		jv rec = row_to_record(res, r);
+
+		*last_id = rec_id(rec);
+		gz_stats.records_in++;
+		if (ndjson_write(STDOUT_FILENO, rec) != 0)
+			return -1;
+		gz_stats.records_out++;
+		progress_tick();
+	}
+	return 0;
+}
+
+static char *
+build_sql(const char *head, const char *tail)
+{
+	size_t size = strlen(head) + strlen(from_where) + strlen(tail) + 1;
+	char *sql = malloc(size);
+
+	if (sql != NULL)
+		snprintf(sql, size, "%s%s%s", head, from_where, tail);
+	return sql;
+}
+
+int
+list_run(const struct db_target *target, const struct list_options *o)
+{
+	struct session s = { .target = target, .o = o };
+	long long last_id = 9223372036854775807LL, left = o->limit;
+	unsigned long pages = 0;
+	struct params p;
+	int status = EXIT_OK;
+	char *sql = build_sql(select_list, page_tail);
+	char extra[64];
+
+	if (sql == NULL || !params_init(&p, o)) {
+		log_error("out of memory");
+		free(sql);
+		return EXIT_FATAL;
+	}
+	while (!sig_stop_requested()) {
+		int want = o->page_size;
+		PGresult *res;
+
+		if (o->limit > 0 && left < want)
+			want = (int)left;
+		if (o->limit > 0 && want == 0)
+			break;
+		snprintf(p.last, sizeof p.last, "%lld", last_id);
+		snprintf(p.limit, sizeof p.limit, "%d", want);
+		if ((res = query(&s, sql, 8, p.values, &status)) == NULL)
+			break;
+		pages++;
+		if (write_page(res, &last_id) != 0) {
+			if (errno != EPIPE) {
+				log_error("writing records: %s",
+				    strerror(errno));
+				status = EXIT_FATAL;
+			}
+			PQclear(res);
+			break;	/* EPIPE: the reader has all it wanted */
+		}
+		left -= PQntuples(res);
+		if (PQntuples(res) < want) {
+			PQclear(res);
+			break;
+		}
+		PQclear(res);
+		log_debug("page %lu done; next ids below %lld", pages, last_id);
+	}
+	if (sig_stop_requested() && status == EXIT_OK)
+		status = EXIT_FATAL;
+	snprintf(extra, sizeof extra, "%lu pages", pages);
+	progress_summary(extra);
+	PQfinish(s.conn);
+	params_free(&p);
+	free(sql);
+	return status;
+}
+
+int
+list_count(const struct db_target *target, const struct list_options *o)
+{
+	struct session s = { .target = target, .o = o };
+	struct params p;
+	int status = EXIT_OK;
+	char *sql = build_sql("SELECT count(*)", "");
+	PGresult *res;
+
+	if (sql == NULL || !params_init(&p, o)) {
+		log_error("out of memory");
+		free(sql);
+		return EXIT_FATAL;
+	}
+	if ((res = query(&s, sql, N_FILTER_PARAMS, p.values, &status)) != NULL) {
+		long long n = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+
+		if (o->limit > 0 && n > o->limit)
+			n = o->limit;
+		printf("%lld\n", n);
+		PQclear(res);
+	}
+	PQfinish(s.conn);
+	params_free(&p);
+	free(sql);
+	return status;
+}

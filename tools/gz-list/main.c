@@ -1,0 +1,189 @@
+/*
+ * gz-list — stream the gazettes to process from PostgreSQL as NDJSON.
+ *
+ * main() follows every gz tool's steps: prologue, environment then flags,
+ * validate and connect before the first record, signals, run, check stdout.
+ */
+#include "cli.h"
+#include "config.h"
+#include "db.h"
+#include "list.h"
+#include "log.h"
+#include "sig.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+enum {
+	OPT_DB = CLI_OPT_TOOL_BASE, OPT_MODE, OPT_SINCE, OPT_UNTIL,
+	OPT_TERRITORY, OPT_STATE, OPT_ID, OPT_LIMIT, OPT_PAGE_SIZE, OPT_COUNT,
+	OPT_RETRIES
+};
+
+static const struct option long_options[] = {
+	{ "db", required_argument, NULL, OPT_DB },
+	{ "mode", required_argument, NULL, OPT_MODE },
+	{ "since", required_argument, NULL, OPT_SINCE },
+	{ "until", required_argument, NULL, OPT_UNTIL },
+	{ "territory", required_argument, NULL, OPT_TERRITORY },
+	{ "state", required_argument, NULL, OPT_STATE },
+	{ "id", required_argument, NULL, OPT_ID },
+	{ "limit", required_argument, NULL, OPT_LIMIT },
+	{ "page-size", required_argument, NULL, OPT_PAGE_SIZE },
+	{ "count", no_argument, NULL, OPT_COUNT },
+	{ "retries", required_argument, NULL, OPT_RETRIES },
+	CLI_COMMON_OPTIONS,
+	{ NULL, 0, NULL, 0 }
+};
+
+static void
+help(void)
+{
+	printf(
+"Usage: gz-list [OPTION]...\n"
+"Write one NDJSON record per gazette to process, newest first, read from\n"
+"PostgreSQL in keyset pages (never OFFSET, so rows marked processed during\n"
+"the run cannot make it skip any).\n"
+"\n"
+"Selection:\n"
+"      --mode=MODE        daily (scraped in the last day), all, or\n"
+"                         unprocessed; default $EXECUTION_MODE or daily\n"
+"      --since=DATE       only gazettes dated DATE (YYYY-MM-DD) or later\n"
+"      --until=DATE       only gazettes dated DATE or earlier\n"
+"      --territory=ID     only this IBGE territory id (repeatable)\n"
+"      --state=UF         only this state code, e.g. SP\n"
+"      --id=N             only this gazette id (repeatable)\n"
+"      --limit=N          stop after N records\n"
+"      --count            print how many records the listing would give\n"
+"\n"
+"Database:\n"
+"      --db=CONNINFO      key=value string or postgresql:// URI; default\n"
+"                         $DATABASE_URL, then $POSTGRES_HOST/PORT/DB/USER/\n"
+"                         PASSWORD, then libpq's PG* variables\n"
+"      --page-size=N      rows per query (default $GAZETTE_QUERY_PAGE_SIZE\n"
+"                         or 1000)\n"
+"      --retries=N        attempts for a lost connection (default 5)\n"
+"\n");
+	fputs(cli_common_help, stdout);
+	printf(
+"\n"
+"Exit status: 0 listed, 2 usage or configuration error (bad password too),\n"
+"3 database unreachable after retries or schema missing.\n"
+"See gz-list(1).\n");
+}
+
+/* Dates reach SQL as parameters; checking the shape gives a clearer error. */
+static const char *
+date_arg(const char *option, const char *arg)
+{
+	int i;
+
+	for (i = 0; i < 10; i++)
+		if ((i == 4 || i == 7) ? arg[i] != '-' :
+		    !isdigit((unsigned char)arg[i]))
+			cli_usage_error("--%s: '%s' is not a date (YYYY-MM-DD)",
+			    option, arg);
+	if (arg[10] != '\0')
+		cli_usage_error("--%s: '%s' is not a date (YYYY-MM-DD)",
+		    option, arg);
+	return arg;
+}
+
+static const char *
+mode_arg(const char *arg)
+{
+	static const char *modes[] = { "DAILY", "ALL", "UNPROCESSED" };
+	size_t i;
+
+	for (i = 0; i < 3; i++)
+		if (strcasecmp(arg, modes[i]) == 0)
+			return modes[i];
+	cli_usage_error("mode '%s' is not daily, all or unprocessed", arg);
+}
+
+static void
+parse_options(int argc, char **argv, struct list_options *o,
+    const char **db, bool *count)
+{
+	const char *mode = NULL;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "qvhV", long_options,
+	    NULL)) != -1) {
+		switch (opt) {
+		case OPT_DB: *db = optarg; break;
+		case OPT_MODE: mode = optarg; break;
+		case OPT_SINCE: o->since = date_arg("since", optarg); break;
+		case OPT_UNTIL: o->until = date_arg("until", optarg); break;
+		case OPT_STATE: o->state = optarg; break;
+		case OPT_COUNT: *count = true; break;
+		case OPT_LIMIT:
+			o->limit = cli_number("limit", optarg, 1, 1LL << 62);
+			break;
+		case OPT_PAGE_SIZE:
+			o->page_size = (int)cli_number("page-size", optarg, 1,
+			    1000000);
+			break;
+		case OPT_RETRIES:
+			o->retry.max_attempts = (int)cli_number("retries",
+			    optarg, 1, 100);
+			break;
+		case OPT_TERRITORY:
+			if (o->n_territories == LIST_MAX_FILTER_VALUES)
+				cli_usage_error("too many --territory");
+			o->territories[o->n_territories++] = optarg;
+			break;
+		case OPT_ID:
+			if (o->n_ids == LIST_MAX_FILTER_VALUES)
+				cli_usage_error("too many --id");
+			o->ids[o->n_ids++] = cli_number("id", optarg, 0,
+			    2147483647);
+			break;
+		default:
+			cli_common_option(opt, optarg, help);
+		}
+	}
+	if (optind < argc)
+		cli_usage_error("unexpected argument '%s'", argv[optind]);
+	o->mode = mode_arg(config_pick(mode, "EXECUTION_MODE", "DAILY"));
+	if (o->page_size == 0)
+		o->page_size = (int)cli_number("page-size (GAZETTE_QUERY_PAGE_SIZE)",
+		    config_pick(NULL, "GAZETTE_QUERY_PAGE_SIZE", "1000"), 1,
+		    1000000);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct list_options *o = calloc(1, sizeof *o);
+	struct retry_policy retry = RETRY_POLICY_DEFAULT;
+	struct db_target *target;
+	const char *db = NULL;
+	bool count = false;
+	int status;
+
+	sig_prologue();
+	log_init(argv[0]);
+	if (o == NULL)
+		return EXIT_FATAL;
+	o->retry = retry;
+	parse_options(argc, argv, o, &db, &count);
+	if ((target = db_target_new(db)) == NULL)
+		return EXIT_FATAL;
+	sig_install();
+	log_debug("listing %s gazettes from %s, pages of %d", o->mode,
+	    db_describe(target), o->page_size);
+	status = count ? list_count(target, o) : list_run(target, o);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		log_error("writing records: stdout failed");
+		status = EXIT_FATAL;
+	}
+	db_target_free(target);
+	free(o);
+	sig_reraise();
+	return status;
+}

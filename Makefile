@@ -33,6 +33,8 @@ LIB_SRC  = $(wildcard lib/*.c)
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIBGZ    = $(BUILD)/libgz.a
 TOOL_BIN = $(TOOLS:%=$(BUILD)/bin/%)
+# Test-only programs: each tests/progs/NAME.c links into build/VARIANT/test/NAME.
+TEST_BIN = $(patsubst tests/progs/%.c,$(BUILD)/test/%,$(wildcard tests/progs/*.c))
 
 .PHONY: all bin deps test test-release test-sanitize demo install clean lint \
 	bench check-deps
@@ -40,7 +42,7 @@ TOOL_BIN = $(TOOLS:%=$(BUILD)/bin/%)
 # Keep object files: they are inputs of later links, not throwaway steps.
 .SECONDARY:
 
-all: $(TOOL_BIN)
+all: $(TOOL_BIN) $(TEST_BIN)
 ifneq ($(SANITIZE),1)
 	@mkdir -p bin
 	@for t in $(TOOLS); do cp -f $(BUILD)/bin/$$t bin/$$t.tmp && \
@@ -61,6 +63,10 @@ tool_objs = $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/$(1)/*.c))
 $(BUILD)/bin/%: $$(call tool_objs,$$*) $(LIBGZ)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBGZ) $(LDLIBS)
+
+$(BUILD)/test/%: $(BUILD)/tests/progs/%.o $(LIBGZ)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIBGZ) $(LDLIBS)
 
 -include $(shell find build -name '*.d' 2>/dev/null)
 

@@ -78,8 +78,6 @@ db_target_new(const char *conninfo)
 	/* Defaults first: a later keyword, or the conninfo, overrides them. */
 	add(t, "application_name", log_progname());
 	add(t, "connect_timeout", "10");
-	/* JSON wants UTF-8 whatever the database encoding. */
-	add(t, "client_encoding", "UTF8");
 	if (conninfo == NULL && url != NULL && *url != '\0')
 		conninfo = url;
 	if (conninfo == NULL && getenv("POSTGRES_HOST") != NULL) {
@@ -163,8 +161,18 @@ db_connect(const struct db_target *t, bool *fatal, char *errbuf, size_t size)
 	keys[i] = values[i] = NULL;
 	*fatal = false;
 	conn = PQconnectdbParams(keys, values, 1);
-	if (conn != NULL && PQstatus(conn) == CONNECTION_OK)
+	if (conn != NULL && PQstatus(conn) == CONNECTION_OK) {
+		const char *enc = PQparameterStatus(conn, "server_encoding");
+
+		/*
+		 * JSON wants UTF-8.  A SQL_ASCII database holds raw bytes the
+		 * server refuses to convert, so take them as they are; jv
+		 * replaces what is not UTF-8 with U+FFFD.
+		 */
+		if (enc == NULL || strcmp(enc, "SQL_ASCII") != 0)
+			PQsetClientEncoding(conn, "UTF8");
 		return conn;
+	}
 	db_error_line(conn ? PQerrorMessage(conn) : "out of memory", errbuf,
 	    size);
 	*fatal = is_permanent(errbuf);

@@ -114,6 +114,10 @@ parse_line(struct ndjson_reader *r, char *line, size_t len, jv *out)
 		    jv_get_kind(msg) == JV_KIND_STRING ?
 		    jv_string_value(msg) : "unknown error");
 		jv_free(msg);
+		/* jq appends the whole input line; one line is enough. */
+		detail[strcspn(detail, "(")] = '\0';
+		if (strlen(detail) > 0 && detail[strlen(detail) - 1] == ' ')
+			detail[strlen(detail) - 1] = '\0';
 		return bad(r, "line %lu: malformed JSON: %s", detail);
 	}
 	if (jv_get_kind(value) != JV_KIND_OBJECT) {

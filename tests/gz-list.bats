@@ -1,0 +1,239 @@
+# gz-list against a real PostgreSQL 15.
+load helpers/common
+load helpers/pg
+
+setup_file() {
+	pg_start
+}
+
+teardown_file() {
+	pg_stop
+}
+
+setup() {
+	pg_reset
+}
+
+ids() {
+	jq -r '.id' | tr '\n' ' ' | sed 's/ $//'
+}
+
+@test "lists DAILY by default: rows scraped in the last day, newest id first, zips skipped" {
+	pg_seed 5
+	pg_sql "INSERT INTO gazettes (id, file_path, territory_id, scraped_at, processed)
+		VALUES (6, 'x/old.pdf', '3550308', now() - interval '3 days', false),
+		       (7, 'x/pack.zip', '3550308', now(), false)"
+	run -0 --separate-stderr gz-list
+	assert_equal "$(echo "$output" | ids)" "5 4 3 2 1"
+}
+
+@test "EXECUTION_MODE and --mode choose all or unprocessed, and the flag wins" {
+	pg_seed 6
+	pg_sql "UPDATE gazettes SET processed = true WHERE id IN (2, 4)"
+	pg_sql "UPDATE gazettes SET scraped_at = now() - interval '9 days' WHERE id = 6"
+	run -0 --separate-stderr env EXECUTION_MODE=UNPROCESSED gz-list
+	assert_equal "$(echo "$output" | ids)" "6 5 3 1"
+	run -0 --separate-stderr env EXECUTION_MODE=UNPROCESSED gz-list --mode all
+	assert_equal "$(echo "$output" | ids)" "6 5 4 3 2 1"
+	run -2 --separate-stderr gz-list --mode weekly
+	[[ "$stderr" == *"mode 'weekly' is not daily, all or unprocessed"* ]]
+}
+
+@test "writes each column with its JSON type and the territory joined in" {
+	pg_seed 1
+	pg_sql "UPDATE gazettes SET edition_number = NULL, is_extra_edition = true,
+		scraped_at = '2024-03-04 05:06:07.5', created_at = '2024-03-04 05:06:07'"
+	run -0 --separate-stderr gz-list --mode all
+	echo "$output" | jq -e '
+		.id == 1 and (.id | type) == "number" and
+		.territory_id == "3304557" and .territory_name == "Rio de Janeiro" and
+		.state_code == "RJ" and .date == "2024-01-02" and
+		.edition_number == null and .is_extra_edition == true and
+		.processed == false and .power == "executive" and
+		.file_checksum == "c4ca4238a0b923820dcc509a6f75849b" and
+		.file_path == "3304557/2024-01-02/1.pdf" and
+		.scraped_at == "2024-03-04T05:06:07.500000" and
+		.created_at == "2024-03-04T05:06:07.000000"'
+}
+
+@test "--since, --until, --territory, --state, --id and --limit narrow the listing" {
+	pg_seed 20
+	run -0 --separate-stderr gz-list --mode all --since 2024-01-05 --until 2024-01-08
+	assert_equal "$(echo "$output" | ids)" "7 6 5 4"
+	run -0 --separate-stderr gz-list --mode all --territory 3550308 --limit 3
+	assert_equal "$(echo "$output" | ids)" "20 18 16"
+	run -0 --separate-stderr gz-list --mode all --territory 3550308 --territory 3304557 --limit 2
+	assert_equal "$(echo "$output" | ids)" "20 19"
+	run -0 --separate-stderr gz-list --mode all --state RJ --since 2024-01-15
+	assert_equal "$(echo "$output" | ids)" "19 17 15"
+	run -0 --separate-stderr gz-list --mode all --id 3 --id 11 --id 999
+	assert_equal "$(echo "$output" | ids)" "11 3"
+	run -2 --separate-stderr gz-list --since 2024-13
+	[[ "$stderr" == *"--since: '2024-13' is not a date (YYYY-MM-DD)"* ]]
+	run -2 --separate-stderr gz-list --limit 0
+	run -2 --separate-stderr gz-list --id 12abc
+}
+
+@test "--count prints how many records the listing would give" {
+	pg_seed 30
+	run -0 --separate-stderr gz-list --count --state SP
+	assert_output 15
+	run -0 --separate-stderr gz-list --count --limit 4
+	assert_output 4
+}
+
+@test "keyset paging lists 1,000 rows exactly once while another connection marks them processed" {
+	pg_seed 1000
+	# Each listed id is marked processed at once by a second connection,
+	# while the listing of the unprocessed rows goes on in pages of 10.
+	gz-list --mode unprocessed --page-size 10 --progress 0 |
+		tee "$BATS_TEST_TMPDIR/listed" |
+		jq --unbuffered -r '"UPDATE gazettes SET processed = true WHERE id = \(.id);"' |
+		psql -X -q -v ON_ERROR_STOP=1 >/dev/null
+	assert_equal "$(wc -l <"$BATS_TEST_TMPDIR/listed")" 1000
+	assert_equal "$(jq -r .id "$BATS_TEST_TMPDIR/listed" | sort -u | wc -l)" 1000
+	assert_equal "$(pg_sql 'SELECT count(*) FROM gazettes WHERE processed')" 1000
+}
+
+@test "rows inserted mid-listing neither repeat nor push listed rows out" {
+	pg_seed 500
+	gz-list --mode all --page-size 10 --progress 0 | {
+		n=0
+		while IFS= read -r line; do
+			echo "$line"
+			n=$((n + 1))
+			if [ $((n % 50)) = 0 ]; then
+				pg_sql "INSERT INTO gazettes (id, file_path, territory_id, scraped_at, processed)
+					VALUES ($((10000 + n)), 'n/$n.pdf', '3550308', now(), false)"
+			fi
+		done
+	} >"$BATS_TEST_TMPDIR/listed"
+	assert_equal "$(jq -r .id "$BATS_TEST_TMPDIR/listed" | sort -n | uniq | wc -l)" \
+		"$(wc -l <"$BATS_TEST_TMPDIR/listed")"
+	assert_equal "$(jq -r 'select(.id <= 500) | .id' "$BATS_TEST_TMPDIR/listed" | wc -l)" 500
+}
+
+@test "a server restart mid-listing loses no row and repeats none" {
+	pg_seed 300
+	gz-list --mode all --page-size 10 --retries 10 --progress 0 \
+		2>"$BATS_TEST_TMPDIR/stderr" | {
+		n=0
+		while IFS= read -r line; do
+			echo "$line"
+			n=$((n + 1))
+			if [ "$n" = 95 ]; then pg_restart; fi
+		done
+	} >"$BATS_TEST_TMPDIR/listed"
+	assert_equal "$(wc -l <"$BATS_TEST_TMPDIR/listed")" 300
+	assert_equal "$(jq -r .id "$BATS_TEST_TMPDIR/listed" | sort -u | wc -l)" 300
+	grep -q "retrying in" "$BATS_TEST_TMPDIR/stderr"
+}
+
+@test "a database that stays down ends the listing with status 3 after the retries" {
+	run -3 --separate-stderr gz-list --db "host=/nonexistent port=1 dbname=gz" --retries 2
+	[[ "$stderr" == *"cannot connect to"*"after 2 attempts"* ]]
+}
+
+@test "a wrong password exits 2 at once and never prints the password" {
+	run -2 --separate-stderr gz-list --db "user=gz_auth password=hunter2-secret"
+	[[ "$stderr" == *'password authentication failed for user "gz_auth"'* ]]
+	[[ "$stderr" != *hunter2* ]]
+	run -2 --separate-stderr gz-list --db "postgresql://gz_auth:hunter2-secret@/gz?host=$PGHOST&port=$PGPORT"
+	[[ "$stderr" != *hunter2* ]]
+	run -2 --separate-stderr env DATABASE_URL="postgresql://gz_auth:hunter2-secret@/gz?host=$PGHOST&port=$PGPORT" gz-list
+	[[ "$stderr" != *hunter2* ]]
+}
+
+@test "POSTGRES_HOST/PORT/DB/USER/PASSWORD configure the connection" {
+	pg_seed 2
+	run -0 --separate-stderr env -u PGHOST -u PGPORT -u PGUSER -u PGDATABASE \
+		POSTGRES_HOST="$PGHOST" POSTGRES_PORT="$PGPORT" POSTGRES_DB=gz \
+		POSTGRES_USER=gz_auth POSTGRES_PASSWORD=right-password gz-list
+	assert_equal "$(echo "$output" | ids)" "2 1"
+}
+
+@test "a missing table exits 3 naming the schema problem" {
+	pg_sql "DROP TABLE territories"
+	run -3 --separate-stderr gz-list
+	[[ "$stderr" == *"lacks the gazettes/territories schema"*'relation "territories" does not exist'* ]]
+}
+
+@test "hostile values in every text column come out as valid JSON, unchanged" {
+	"$GZ_PYTHON" - >"$BATS_TEST_TMPDIR/hostile.sql" <<-'PY'
+	vals = ["quote ' and \" and \\ backslash", "'; DROP TABLE gazettes; --",
+	        "Diário Oficial — ç ã õ 中文 🎉", "tab\there\nnewline\r\u0001ctl",
+	        "x" * 1_000_000]
+	q = lambda s: "'" + s.replace("'", "''") + "'"
+	print("INSERT INTO territories VALUES (%s, %s, %s, %s);" % (q(vals[1]), q(vals[2]), q(vals[0]), q(vals[3])))
+	for i, v in enumerate(vals, 1):
+	    print("INSERT INTO gazettes (id, edition_number, power, file_checksum, file_path, file_url, territory_id, scraped_at, processed) VALUES (%d, %s, %s, %s, %s, %s, %s, now(), false);"
+	          % (i, q(v), q(v), q(v), q(v + ".pdf"), q(v), q(vals[1])))
+	PY
+	psql -X -q -v ON_ERROR_STOP=1 -f "$BATS_TEST_TMPDIR/hostile.sql"
+	run -0 --separate-stderr gz-list
+	echo "$output" | jq -c . >/dev/null
+	echo "$output" | jq -se 'length == 5'
+	echo "$output" | jq -se '.[] | select(.id == 2) | .power == "'"'"'; DROP TABLE gazettes; --"'
+	echo "$output" | jq -se '.[] | select(.id == 4) | .edition_number == "tab\there\nnewline\r\u0001ctl"'
+	echo "$output" | jq -se '.[] | select(.id == 5) | (.file_url | length) == 1000000'
+	echo "$output" | jq -se 'all(.[]; .territory_name == "Diário Oficial — ç ã õ 中文 🎉")'
+	run -0 --separate-stderr gz-list --territory "'; DROP TABLE gazettes; --" --state "quote ' and \" and \\ backslash"
+	echo "$output" | jq -se 'length == 5'
+	run -0 --separate-stderr gz-list --territory '{"a,b"}' --state "\\'"
+	assert_output ""
+	assert_equal "$(pg_sql 'SELECT count(*) FROM gazettes')" 5
+}
+
+@test "bytes the database holds that are not UTF-8 still come out as valid JSON" {
+	psql -X -q -d postgres -c "CREATE DATABASE gz_ascii ENCODING 'SQL_ASCII' TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C'"
+	psql -X -q -d gz_ascii -f "$GZ_ROOT/tests/fixtures/schema.sql"
+	psql -X -q -d gz_ascii -c "INSERT INTO territories VALUES ('1', E'S\\xe3o Paulo', 'SP', 'x')"
+	psql -X -q -d gz_ascii -c "INSERT INTO gazettes (id, territory_id, file_path, scraped_at) VALUES (1, '1', 'a.pdf', now())"
+	run -0 --separate-stderr gz-list --db "dbname=gz_ascii"
+	psql -X -q -d postgres -c "DROP DATABASE gz_ascii"
+	echo "$output" | jq -e '.territory_name == "S\ufffdo Paulo"'
+}
+
+@test "| head -n1 stops the listing quietly with status 0" {
+	pg_seed 3000
+	run -0 --separate-stderr bash -c 'gz-list --mode all --page-size 100 --quiet | head -n 1; echo "${PIPESTATUS[0]}"'
+	assert_line --index 1 0
+	assert_equal "$stderr" ""
+}
+
+@test "stdout on a full disk exits 3 with one message" {
+	pg_seed 3
+	run -3 --separate-stderr bash -c 'gz-list --quiet >/dev/full'
+	assert_equal "$(echo "$stderr" | wc -l)" 1
+	[[ "$stderr" == *"No space left on device"* ]]
+}
+
+@test "SIGTERM stops the listing and re-raises the signal" {
+	pg_seed 2000
+	gz-list --mode all --page-size 10 --progress 0 2>/dev/null | { sleep 1; head -c 1000 >/dev/null; sleep 5; } &
+	sleep 0.5
+	pkill -TERM -f "gz-list --mode all --page-size 10" || true
+	wait $! || true
+	run -0 pgrep -f "gz-list --mode all --page-size 10" || true
+	assert_output ""
+}
+
+@test "writes metrics and a summary naming rows and pages" {
+	pg_seed 25
+	run -0 --separate-stderr gz-list --page-size 10 --metrics-file "$BATS_TEST_TMPDIR/list.prom"
+	[[ "$stderr" == *"done: 25 in, 25 out, 0 failed"*"3 pages"* ]]
+	grep -q '^gz_records_out_total{tool="gz-list"} 25$' "$BATS_TEST_TMPDIR/list.prom"
+	promtool check metrics <"$BATS_TEST_TMPDIR/list.prom"
+}
+
+@test "--help documents every option and --version names the libraries" {
+	run -0 gz-list --help
+	for opt in mode since until territory state id limit count db page-size retries quiet verbose log-format metrics-file metrics-push progress; do
+		[[ "$output" == *"--$opt"* ]]
+	done
+	run -0 gz-list --version
+	assert_line --partial 'libcurl/'
+	assert_line --partial 'libpq 15'
+	run -2 --separate-stderr gz-list --bogus
+	[[ "$stderr" == *"Try 'gz-list --help'"* ]]
+}

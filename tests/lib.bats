@@ -1,0 +1,140 @@
+# lib/: the NDJSON reader and writer, gz.error, retry delays, redaction,
+# metrics — driven through tests/progs/libcheck, which uses them as the
+# tools do.
+load helpers/common
+
+setup_file() {
+	export LIBCHECK="$(dirname "${GZ_BIN:-$GZ_ROOT/build/release/bin}")/test/libcheck"
+	[ -x "$LIBCHECK" ] || LIBCHECK="$GZ_ROOT/build/release/test/libcheck"
+}
+
+@test "a 50 MB text in one record passes through whole" {
+	"$GZ_PYTHON" -c '
+import json
+print(json.dumps({"id": 1, "source_text": "á" * 25_000_000}, ensure_ascii=False))
+print(json.dumps({"id": 2}))' >"$BATS_TEST_TMPDIR/big.ndjson"
+	run -0 --separate-stderr bash -c '"$LIBCHECK" ndjson <"$1" | jq -c "[.id, (.source_text // \"\" | length)]"' _ "$BATS_TEST_TMPDIR/big.ndjson"
+	assert_line --index 0 '[1,25000000]'
+	assert_line --index 1 '[2,0]'
+}
+
+@test "each bad line gets a per-line error with its number and the stream goes on" {
+	{
+		printf '{"id":1}\n'
+		printf '{"id":2,"t":"\xff\xfe"}\n'	# invalid UTF-8
+		printf '\n'				# empty line
+		printf '[1,2,3]\n'			# an array, not an object
+		"$GZ_PYTHON" -c 'print("[" * 10000 + "]" * 10000)'
+		printf '{"id":3}\n'
+		printf '{"id":4,"t":'			# truncated last object
+	} >"$BATS_TEST_TMPDIR/bad.ndjson"
+	run -1 --separate-stderr "$LIBCHECK" ndjson <"$BATS_TEST_TMPDIR/bad.ndjson"
+	assert_equal "$(echo "$output" | jq -s 'length')" 7
+	echo "$output" | jq -se '[.[] | .id // empty] == [1,3]'
+	echo "$output" | jq -se '[.[] | .gz.error.line // empty] == [2,3,4,5,7]'
+	echo "$output" | jq -se 'all(.[] | select(.gz); .gz.error.code == "bad_record" and .gz.error.stage == "libcheck")'
+	[[ "$stderr" == *"line 2: invalid UTF-8 at byte 14"* ]]
+	[[ "$stderr" == *"line 3: empty line"* ]]
+	[[ "$stderr" == *"line 4: expected a JSON object, got array"* ]]
+	[[ "$stderr" == *"line 5: malformed JSON: Exceeds depth limit"* ]]
+	[[ "$stderr" == *"line 7: malformed JSON: Unfinished JSON term"* ]]
+}
+
+@test "a last line without its newline is accepted when the object is complete" {
+	run -0 --separate-stderr bash -c 'printf "{\"id\":1}\n{\"id\":2}" | "$LIBCHECK" ndjson'
+	assert_equal "$output" $'{"id":1}\n{"id":2}'
+}
+
+@test "a line over --max-record-bytes is skipped without being held in memory" {
+	"$GZ_PYTHON" -c '
+print("{\"id\":1,\"t\":\"" + "x" * 100_000_000 + "\"}")
+print("{\"id\":2}")' >"$BATS_TEST_TMPDIR/long.ndjson"
+	run -1 --separate-stderr /usr/bin/time -f 'maxrss=%M' "$LIBCHECK" --max-record-bytes 1M ndjson <"$BATS_TEST_TMPDIR/long.ndjson"
+	echo "$output" | jq -se '.[0].gz.error.code == "bad_record" and .[1].id == 2'
+	[[ "$stderr" == *"line 1: record longer than --max-record-bytes"* ]]
+	rss=$(echo "$stderr" | sed -n 's/^maxrss=//p')
+	[ "$rss" -lt 32000 ]	# KiB: the 100 MB line never sat in memory
+}
+
+@test "records already carrying gz.error are left as they are" {
+	run -0 --separate-stderr bash -c 'echo "{\"id\":1,\"gz\":{\"error\":{\"stage\":\"gz-fetch\",\"code\":\"http_404\"}}}" | "$LIBCHECK" error extractor_failed boom'
+	echo "$output" | jq -e '.gz.error.stage == "gz-fetch" and .gz.error.code == "http_404"'
+}
+
+@test "gz.error carries stage, code, message, attempts and retryable" {
+	run -0 --separate-stderr bash -c 'echo "{\"id\":7,\"gz\":{\"file\":\"/x\"}}" | "$LIBCHECK" error http_404 "not there"'
+	echo "$output" | jq -e '.gz.file == "/x" and .gz.error == {"stage":"libcheck","code":"http_404","message":"not there","attempts":1,"retryable":false}'
+}
+
+@test "a closed stdout ends the stream quietly with status 0" {
+	run -0 --separate-stderr bash -c 'yes "{\"id\":1}" | head -n 200000 | "$LIBCHECK" --quiet ndjson | head -n 1; echo "${PIPESTATUS[2]}"'
+	assert_line --index 0 '{"id":1}'
+	assert_line --index 1 '0'
+	refute_output --partial 'rror'
+}
+
+@test "a full disk on stdout is a fatal error with one message" {
+	run -3 --separate-stderr bash -c 'echo "{\"id\":1}" | "$LIBCHECK" --quiet ndjson >/dev/full'
+	assert_equal "$(echo "$stderr" | wc -l)" 1
+	[[ "$stderr" == *"writing records: No space left on device"* ]]
+}
+
+@test "retry delays use full jitter under an exponential cap" {
+	run -0 "$LIBCHECK" delays 1 8 6
+	echo "$output" | awk '{ w = 2 ^ ($1 - 1); if (w > 8) w = 8; if ($2 < 0 || $2 > w) exit 1 }'
+}
+
+@test "retry delays honour Retry-After but never past the cap" {
+	run -0 "$LIBCHECK" delays 0.1 5 3 3
+	echo "$output" | awk '{ if ($2 < 3 || $2 > 5) exit 1 }'
+	run -0 "$LIBCHECK" delays 0.1 5 3 60
+	echo "$output" | awk '{ if ($2 != 5) exit 1 }'
+}
+
+@test "secrets are redacted from URLs and conninfo strings" {
+	run -0 "$LIBCHECK" redact 'https://admin:s3cr3t@search.example:9200/x'
+	assert_output 'https://admin:***@search.example:9200/x'
+	run -0 "$LIBCHECK" redact 'host=db user=gz password=s3cr3t dbname=gz'
+	assert_output 'host=db user=gz password=*** dbname=gz'
+	run -0 "$LIBCHECK" redact 'postgresql://gz@db/gz?password=s3cr3t&sslmode=require'
+	assert_output 'postgresql://gz@db/gz?password=***&sslmode=require'
+}
+
+@test "sizes and durations parse strictly" {
+	run -0 "$LIBCHECK" size 64M
+	assert_output 67108864
+	run -0 "$LIBCHECK" duration 2000ms
+	assert_output 2
+	run -2 --separate-stderr "$LIBCHECK" size 12Q
+	[[ "$stderr" == *"bad size '12Q'"* ]]
+	[[ "$stderr" == *"Try 'libcheck --help'"* ]]
+	run -2 --separate-stderr "$LIBCHECK" --progress=-1 ndjson
+}
+
+@test "the metrics text passes promtool check metrics" {
+	run -0 --separate-stderr "$LIBCHECK" metrics
+	echo "$output" | promtool check metrics
+	assert_line 'gz_records_in_total{tool="libcheck"} 3'
+	assert_line 'gz_record_duration_seconds_bucket{tool="libcheck",le="0.5"} 1'
+	assert_line 'gz_record_duration_seconds_count{tool="libcheck"} 2'
+}
+
+@test "--metrics-file is written at exit, atomically, with no temporary left" {
+	mkdir "$BATS_TEST_TMPDIR/m"
+	run -0 --separate-stderr bash -c 'echo "{\"id\":1}" | "$LIBCHECK" --metrics-file "$1/gz.prom" ndjson' _ "$BATS_TEST_TMPDIR/m"
+	promtool check metrics <"$BATS_TEST_TMPDIR/m/gz.prom"
+	grep -q '^gz_records_out_total{tool="libcheck"} 1$' "$BATS_TEST_TMPDIR/m/gz.prom"
+	assert_equal "$(ls "$BATS_TEST_TMPDIR/m")" "gz.prom"
+}
+
+@test "--metrics-push reaches a real Pushgateway grouped by job and instance" {
+	port=$(free_port)
+	prometheus-pushgateway --web.listen-address="127.0.0.1:$port" \
+		>"$BATS_TEST_TMPDIR/pgw.log" 2>&1 &
+	pgw=$!
+	wait_for curl -sf "http://127.0.0.1:$port/-/ready"
+	run -0 --separate-stderr bash -c 'echo "{\"id\":1}" | "$LIBCHECK" --metrics-push "$1" ndjson' _ "http://127.0.0.1:$port"
+	got=$(curl -sf "http://127.0.0.1:$port/metrics")
+	kill "$pgw"; wait "$pgw" || true
+	echo "$got" | grep -q "gz_records_out_total{instance=\"$(hostname)\",job=\"libcheck\",tool=\"libcheck\"} 1"
+}

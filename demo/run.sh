@@ -1,0 +1,92 @@
+#!/bin/sh
+# make demo: the whole gz pipeline on the bundled sample gazettes, against a
+# throwaway PostgreSQL, with files served from a local folder and the bulk
+# body written to a file instead of a live OpenSearch.  Leaves its results
+# in demo-out/ and nothing running.
+set -eu
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+out="$root/demo-out"
+PATH="$root/bin:$PATH"
+pgbin=/usr/lib/postgresql/15/bin
+work=$(mktemp -d /tmp/gz-demo.XXXXXX)
+chmod 755 "$work"
+
+as_owner() {
+	if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+cleanup() {
+	as_owner "$pgbin/pg_ctl" -D "$work/pg" -m immediate -w stop \
+		>/dev/null 2>&1 || true
+	rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+step() {
+	printf '\n== %s\n' "$*"
+}
+
+step "Starting a throwaway PostgreSQL 15 in $work"
+[ "$(id -u)" = 0 ] && chown postgres: "$work"
+as_owner "$pgbin/initdb" -D "$work/pg" -U postgres -A trust -E UTF8 \
+	--locale=C.UTF-8 >/dev/null
+as_owner "$pgbin/pg_ctl" -D "$work/pg" -w -l "$work/pg.log" \
+	-o "-c listen_addresses= -c unix_socket_directories=$work -c port=5499" \
+	start >/dev/null
+export PGHOST="$work" PGPORT=5499 PGUSER=postgres PGDATABASE=postgres
+unset DATABASE_URL POSTGRES_HOST STORAGE_BUCKET OPENSEARCH_HOST
+psql -X -q -v ON_ERROR_STOP=1 -f "$root/demo/seed.sql" >/dev/null
+psql -X -At -c "SELECT count(*) || ' gazettes loaded, ' ||
+	count(*) FILTER (WHERE NOT processed) || ' unprocessed' FROM gazettes"
+
+step "Laying the files out as the storage bucket would hold them"
+mkdir -p "$work/bucket"
+while IFS='	' read -r key file; do
+	case "$key" in ''|'#'*) continue ;; esac
+	mkdir -p "$work/bucket/$(dirname "$key")"
+	cp "$root/demo/$file" "$work/bucket/$key"
+done <"$root/demo/files.tsv"
+find "$work/bucket" -type f | wc -l | sed 's/$/ files/'
+
+rm -rf "$out"
+mkdir -p "$out"
+step "gz-list | gz-fetch | gz-extract | gz-index"
+export GZ_RUN_ID="demo-$(date +%Y%m%d%H%M%S)"
+set +e
+gz-list --mode unprocessed --progress 1 |
+	gz-fetch --source "dir:$work/bucket" --spool "$work/spool" --progress 1 |
+	gz-extract --progress 1 |
+	gz-index --output "$out/bulk.ndjson" --progress 1 >"$out/ledger.ndjson"
+set -e
+
+step "Summary (from the ledger, $out/ledger.ndjson)"
+jq -rs '
+	"listed:  \(length)",
+	"indexed: \([.[] | select(.gz.index)] | length)",
+	"failed:  \([.[] | select(.gz.error)] | length)",
+	(.[] | select(.gz.error) |
+	    "  id \(.id): \(.gz.error.stage) \(.gz.error.code): \(.gz.error.message)")
+' "$out/ledger.ndjson"
+printf 'bulk body: %s (%s bytes, %s documents)\n' "$out/bulk.ndjson" \
+	"$(wc -c <"$out/bulk.ndjson")" "$(($(wc -l <"$out/bulk.ndjson") / 2))"
+psql -X -At -c "SELECT 'marked processed: ' || count(*) FILTER (WHERE processed)
+	|| ' of ' || count(*) FROM gazettes"
+
+step "A taste of the text"
+jq -r 'select(.gz.index) | "id \(.id) \(.territory_name) \(.date):"' \
+	"$out/ledger.ndjson" | head -n 3
+sed -n '2p' "$out/bulk.ndjson" | jq -r '.source_text' | head -n 5
+
+cat <<MSG
+
+== Pointing the same run at real services
+  export DATABASE_URL=postgresql://USER@HOST/DB          # or POSTGRES_HOST/PORT/DB/USER/PASSWORD
+  export STORAGE_ENDPOINT=https://REGION.digitaloceanspaces.com STORAGE_REGION=REGION \\
+         STORAGE_BUCKET=BUCKET STORAGE_ACCESS_KEY=... STORAGE_ACCESS_SECRET=...
+  export OPENSEARCH_HOST=https://HOST:9200 OPENSEARCH_USER=... OPENSEARCH_PASSWORD=...
+  gz-list --mode unprocessed | gz-fetch | gz-extract | gz-index --create-index > ledger.ndjson
+
+Results are in $out: ledger.ndjson (one line per gazette) and bulk.ndjson (the _bulk body,
+ready for: curl -H 'Content-Type: application/x-ndjson' --data-binary @$out/bulk.ndjson \$OPENSEARCH_HOST/_bulk).
+MSG

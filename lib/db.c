@@ -147,6 +147,16 @@ is_permanent(const char *msg)
 	return false;
 }
 
+/* Server notices ("relation already exists, skipping") are details. */
+static void
+notice_to_log(void *arg, const char *message)
+{
+	char line[512];
+
+	(void)arg;
+	log_debug("server: %s", db_error_line(message, line, sizeof line));
+}
+
 PGconn *
 db_connect(const struct db_target *t, bool *fatal, char *errbuf, size_t size)
 {
@@ -171,6 +181,7 @@ db_connect(const struct db_target *t, bool *fatal, char *errbuf, size_t size)
 		 */
 		if (enc == NULL || strcmp(enc, "SQL_ASCII") != 0)
 			PQsetClientEncoding(conn, "UTF8");
+		PQsetNoticeProcessor(conn, notice_to_log, NULL);
 		return conn;
 	}
 	db_error_line(conn ? PQerrorMessage(conn) : "out of memory", errbuf,

@@ -237,3 +237,54 @@ ids() {
 	run -2 --separate-stderr gz-list --bogus
 	[[ "$stderr" == *"Try 'gz-list --help'"* ]]
 }
+
+@test "--shard K/N splits the ids into N disjoint parts that cover them all" {
+	pg_seed 100
+	for k in 0 1 2; do
+		gz-list --mode all --shard "$k/3" --quiet
+	done >"$BATS_TEST_TMPDIR/all"
+	assert_equal "$(jq -r .id "$BATS_TEST_TMPDIR/all" | sort -u | wc -l)" 100
+	assert_equal "$(wc -l <"$BATS_TEST_TMPDIR/all")" 100
+	run -0 --separate-stderr gz-list --mode all --shard 1/3 --limit 3
+	assert_equal "$(echo "$output" | ids)" "100 97 94"
+	run -2 --separate-stderr gz-list --shard 3/3
+	run -2 --separate-stderr gz-list --shard 1
+}
+
+@test "three claiming workers share 300 gazettes: each claimed once, none twice" {
+	pg_seed 300
+	run -0 --separate-stderr gz-list --init
+	[[ "$stderr" == *"claims tables gz_claims and gz_claim_history ready"* ]]
+	# A stand-in for gz-index settles each claim as it arrives.
+	for w in a b c; do
+		gz-list --claim --worker "$w" --page-size 10 --lease 5s --progress 0 \
+			2>"$BATS_TEST_TMPDIR/$w.err" | tee "$BATS_TEST_TMPDIR/$w.out" |
+			jq --unbuffered -r '"UPDATE gazettes SET processed = true WHERE id = \(.id);
+				DELETE FROM gz_claims WHERE gazette_id = \(.id);"' |
+			psql -X -q -v ON_ERROR_STOP=1 >/dev/null &
+	done
+	wait
+	assert_equal "$(cat "$BATS_TEST_TMPDIR"/?.out | jq -r .id | sort -u | wc -l)" 300
+	assert_equal "$(cat "$BATS_TEST_TMPDIR"/?.out | wc -l)" 300
+	assert_equal "$(pg_sql 'SELECT count(*) FROM gz_claim_history')" 300
+	assert_equal "$(pg_sql 'SELECT count(*) FROM gazettes WHERE NOT processed')" 0
+	assert_equal "$(pg_sql 'SELECT count(*) FROM gz_claims')" 0
+}
+
+@test "a dead worker's claims are taken over once its lease expires" {
+	pg_seed 30
+	gz-list --init --quiet
+	# Worker "dead" claims 10 and never settles them.
+	gz-list --claim --worker dead --page-size 10 --limit 10 --lease 1s --progress 0 \
+		>"$BATS_TEST_TMPDIR/dead.out" 2>/dev/null
+	assert_equal "$(wc -l <"$BATS_TEST_TMPDIR/dead.out")" 10
+	run -0 gz-list --claims
+	assert_line --regexp '^dead +10 +0 +0 '
+	sleep 1.5
+	run -0 gz-list --claims
+	assert_line --regexp '^dead +0 +10 +0 '
+	run -0 --separate-stderr gz-list --claim --worker live --page-size 100 --lease 1s --progress 0
+	assert_equal "$(echo "$output" | jq -r .id | sort -u | wc -l)" 30
+	run -0 gz-list --claims
+	assert_line --regexp '^live +30 +0 +0 '
+}

@@ -12,6 +12,7 @@
  * text below is constant.
  */
 #include "list.h"
+#include "session.h"
 #include "cli.h"
 #include "log.h"
 #include "ndjson.h"
@@ -50,7 +51,7 @@ static const struct column {
 
 #define ISO_TIMESTAMP "'YYYY-MM-DD\"T\"HH24:MI:SS.US'"
 
-static const char select_list[] =
+const char select_list[] =
 	"SELECT g.id, g.territory_id, t.name, t.state_code,"
 	" to_char(g.date, 'YYYY-MM-DD'), g.edition_number,"
 	" g.is_extra_edition, g.power, g.file_checksum, g.file_path,"
@@ -61,7 +62,7 @@ static const char select_list[] =
  * The filters of the existing system ($1 mode) plus the narrowing flags;
  * a NULL parameter turns its filter off.
  */
-static const char from_where[] =
+const char from_where[] =
 	" FROM gazettes g JOIN territories t ON t.id = g.territory_id"
 	" WHERE g.file_path NOT LIKE '%.zip'"
 	" AND (($1::text = 'ALL')"
@@ -71,19 +72,11 @@ static const char from_where[] =
 	" AND ($3::date IS NULL OR g.date <= $3::date)"
 	" AND ($4::text[] IS NULL OR g.territory_id = ANY($4::text[]))"
 	" AND ($5::text IS NULL OR t.state_code = $5::text)"
-	" AND ($6::bigint[] IS NULL OR g.id = ANY($6::bigint[]))";
+	" AND ($6::bigint[] IS NULL OR g.id = ANY($6::bigint[]))"
+	" AND ($7::int IS NULL OR g.id % $7::int = $8::int)";
 
 static const char page_tail[] =
-	" AND g.id < $7::bigint ORDER BY g.id DESC LIMIT $8::int";
-
-#define N_FILTER_PARAMS 6
-
-struct params {
-	const char *values[N_FILTER_PARAMS + 2];
-	char *territories;	/* array literals, built once */
-	char *ids;
-	char last[32], limit[32];
-};
+	" AND g.id < $9::bigint ORDER BY g.id DESC LIMIT $10::int";
 
 /*
  * A PostgreSQL array literal {"a","b"} with each element quoted, so commas,
@@ -136,7 +129,7 @@ id_array_literal(const long long *ids, int n)
 	return out;
 }
 
-static bool
+bool
 params_init(struct params *p, const struct list_options *o)
 {
 	memset(p, 0, sizeof *p);
@@ -153,20 +146,30 @@ params_init(struct params *p, const struct list_options *o)
 	p->values[3] = p->territories;
 	p->values[4] = o->state;
 	p->values[5] = p->ids;
-	p->values[6] = p->last;
-	p->values[7] = p->limit;
+	if (o->shard_count > 0) {
+		snprintf(p->shard_count, sizeof p->shard_count, "%d",
+		    o->shard_count);
+		snprintf(p->shard_index, sizeof p->shard_index, "%d",
+		    o->shard_index);
+		p->values[6] = p->shard_count;
+		p->values[7] = p->shard_index;
+	}
+	p->values[8] = p->last;
+	p->values[9] = p->limit;
+	p->values[10] = o->worker;
+	p->values[11] = p->lease;
+	snprintf(p->lease, sizeof p->lease, "%.3f seconds", o->lease);
 	return true;
 }
 
-static void
+void
 params_free(struct params *p)
 {
 	free(p->territories);
 	free(p->ids);
 }
 
-/* Row r of res as a record. */
-static jv
+jv
 row_to_record(PGresult *res, int r)
 {
 	jv rec = jv_object();
@@ -189,115 +192,9 @@ row_to_record(PGresult *res, int r)
 	return rec;
 }
 
-struct session {
-	const struct db_target *target;
-	const struct list_options *o;
-	PGconn *conn;
-	int attempt;		/* failures in a row, for the backoff */
-	char error[512];
-};
-
-/* Explains a failed statement in one line and says whether to retry. */
-static int
-classify_failure(struct session *s, PGresult *res)
-{
-	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) :
-	    NULL;
-	char line[400];
-
-	db_error_line(res ? PQresultErrorMessage(res) :
-	    PQerrorMessage(s->conn), line, sizeof line);
-	if (!db_connection_lost(s->conn) && state != NULL) {
-		if (strcmp(state, "42P01") == 0 || strcmp(state, "42703") == 0)
-			log_error("the database %s lacks the gazettes/"
-			    "territories schema gz-list reads: %s",
-			    db_describe(s->target), line);
-		else
-			log_error("query failed: %s", line);
-		return EXIT_FATAL;
-	}
-	snprintf(s->error, sizeof s->error, "%s", line);
-	return -1;	/* connection lost: retry */
-}
-
-/*
- * (Re)connects with the shared backoff.  Returns 0, or an EXIT_* status
- * when it is hopeless (bad credentials: 2; retries exhausted: 3).
- */
-static int
-ensure_connection(struct session *s)
-{
-	bool fatal;
-
-	while (s->conn == NULL || db_connection_lost(s->conn)) {
-		PQfinish(s->conn);
-		s->conn = db_connect(s->target, &fatal, s->error,
-		    sizeof s->error);
-		if (s->conn != NULL)
-			break;
-		if (fatal) {
-			log_error("cannot connect to %s: %s",
-			    db_describe(s->target), s->error);
-			return EXIT_USAGE;
-		}
-		if (!retry_allowed(&s->o->retry, ++s->attempt)) {
-			log_error("cannot connect to %s after %d attempts: %s",
-			    db_describe(s->target), s->attempt, s->error);
-			return EXIT_FATAL;
-		}
-		if (!retry_sleep(&s->o->retry, s->attempt,
-		    retry_delay(&s->o->retry, s->attempt, 0), s->error))
-			return EXIT_FATAL;
-	}
-	return 0;
-}
-
-/*
- * Runs one statement, reconnecting and rerunning it while the connection
- * is what failed.  Returns the result, or NULL with *status set.
- */
-static PGresult *
-query(struct session *s, const char *sql, int nparams,
-    const char *const *values, int *status)
-{
-	for (;;) {
-		PGresult *res;
-		int rc;
-
-		if ((rc = ensure_connection(s)) != 0) {
-			*status = rc;
-			return NULL;
-		}
-		res = PQexecParams(s->conn, sql, nparams, NULL, values, NULL,
-		    NULL, 0);
-		if (PQresultStatus(res) == PGRES_TUPLES_OK) {
-			s->attempt = 0;
-			return res;
-		}
-		rc = classify_failure(s, res);
-		PQclear(res);
-		if (rc >= 0) {
-			*status = rc;
-			return NULL;
-		}
-		if (!retry_allowed(&s->o->retry, ++s->attempt)) {
-			log_error("connection to %s lost %d times; giving up: "
-			    "%s", db_describe(s->target), s->attempt,
-			    s->error);
-			*status = EXIT_FATAL;
-			return NULL;
-		}
-		if (!retry_sleep(&s->o->retry, s->attempt,
-		    retry_delay(&s->o->retry, s->attempt, 0), s->error)) {
-			*status = EXIT_FATAL;
-			return NULL;
-		}
-	}
-}
-
-/* Writes a page; returns 0, or -1 when stdout is gone (errno set). */
-static int
-write_page(PGresult *res, long long *last_id)
+int
+write_page(PGresult *res, long long *last_id, void (*wait_writable)(void *),
+    void *arg)
 {
 	int r, rows = PQntuples(res);
 
@@ -305,6 +202,8 @@ write_page(PGresult *res, long long *last_id)
 		jv rec = row_to_record(res, r);
 
 		*last_id = rec_id(rec);
+		if (wait_writable != NULL)
+			wait_writable(arg);
 		gz_stats.records_in++;
 		if (ndjson_write(STDOUT_FILENO, rec) != 0)
 			return -1;
@@ -314,7 +213,7 @@ write_page(PGresult *res, long long *last_id)
 	return 0;
 }
 
-static char *
+char *
 build_sql(const char *head, const char *tail)
 {
 	size_t size = strlen(head) + strlen(from_where) + strlen(tail) + 1;
@@ -328,7 +227,7 @@ build_sql(const char *head, const char *tail)
 int
 list_run(const struct db_target *target, const struct list_options *o)
 {
-	struct session s = { .target = target, .o = o };
+	struct session s = { .target = target, .retry = &o->retry };
 	long long last_id = 9223372036854775807LL, left = o->limit;
 	unsigned long pages = 0;
 	struct params p;
@@ -351,10 +250,10 @@ list_run(const struct db_target *target, const struct list_options *o)
 			break;
 		snprintf(p.last, sizeof p.last, "%lld", last_id);
 		snprintf(p.limit, sizeof p.limit, "%d", want);
-		if ((res = query(&s, sql, 8, p.values, &status)) == NULL)
+		if ((res = session_query(&s, sql, N_PAGE_PARAMS, p.values, &status)) == NULL)
 			break;
 		pages++;
-		if (write_page(res, &last_id) != 0) {
+		if (write_page(res, &last_id, NULL, NULL) != 0) {
 			if (errno != EPIPE) {
 				log_error("writing records: %s",
 				    strerror(errno));
@@ -375,7 +274,7 @@ list_run(const struct db_target *target, const struct list_options *o)
 		status = EXIT_FATAL;
 	snprintf(extra, sizeof extra, "%lu pages", pages);
 	progress_summary(extra);
-	PQfinish(s.conn);
+	session_close(&s);
 	params_free(&p);
 	free(sql);
 	return status;
@@ -384,7 +283,7 @@ list_run(const struct db_target *target, const struct list_options *o)
 int
 list_count(const struct db_target *target, const struct list_options *o)
 {
-	struct session s = { .target = target, .o = o };
+	struct session s = { .target = target, .retry = &o->retry };
 	struct params p;
 	int status = EXIT_OK;
 	char *sql = build_sql("SELECT count(*)", "");
@@ -395,7 +294,7 @@ list_count(const struct db_target *target, const struct list_options *o)
 		free(sql);
 		return EXIT_FATAL;
 	}
-	if ((res = query(&s, sql, N_FILTER_PARAMS, p.values, &status)) != NULL) {
+	if ((res = session_query(&s, sql, N_FILTER_PARAMS, p.values, &status)) != NULL) {
 		long long n = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 
 		if (o->limit > 0 && n > o->limit)
@@ -403,7 +302,7 @@ list_count(const struct db_target *target, const struct list_options *o)
 		printf("%lld\n", n);
 		PQclear(res);
 	}
-	PQfinish(s.conn);
+	session_close(&s);
 	params_free(&p);
 	free(sql);
 	return status;

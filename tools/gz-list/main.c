@@ -4,6 +4,7 @@
  * main() follows every gz tool's steps: prologue, environment then flags,
  * validate and connect before the first record, signals, run, check stdout.
  */
+#include "claim.h"
 #include "cli.h"
 #include "config.h"
 #include "db.h"
@@ -21,7 +22,8 @@
 enum {
 	OPT_DB = CLI_OPT_TOOL_BASE, OPT_MODE, OPT_SINCE, OPT_UNTIL,
 	OPT_TERRITORY, OPT_STATE, OPT_ID, OPT_LIMIT, OPT_PAGE_SIZE, OPT_COUNT,
-	OPT_RETRIES
+	OPT_RETRIES, OPT_SHARD, OPT_CLAIM, OPT_WORKER, OPT_LEASE, OPT_INIT,
+	OPT_CLAIMS
 };
 
 static const struct option long_options[] = {
@@ -36,6 +38,12 @@ static const struct option long_options[] = {
 	{ "page-size", required_argument, NULL, OPT_PAGE_SIZE },
 	{ "count", no_argument, NULL, OPT_COUNT },
 	{ "retries", required_argument, NULL, OPT_RETRIES },
+	{ "shard", required_argument, NULL, OPT_SHARD },
+	{ "claim", no_argument, NULL, OPT_CLAIM },
+	{ "worker", required_argument, NULL, OPT_WORKER },
+	{ "lease", required_argument, NULL, OPT_LEASE },
+	{ "init", no_argument, NULL, OPT_INIT },
+	{ "claims", no_argument, NULL, OPT_CLAIMS },
 	CLI_COMMON_OPTIONS,
 	{ NULL, 0, NULL, 0 }
 };
@@ -59,6 +67,16 @@ help(void)
 "      --id=N             only this gazette id (repeatable)\n"
 "      --limit=N          stop after N records\n"
 "      --count            print how many records the listing would give\n"
+"      --shard=K/N        only ids with id %% N = K (static fan-out, e.g.\n"
+"                         K = $JOB_COMPLETION_INDEX of a Kubernetes Job)\n"
+"\n"
+"Sharing one backlog between workers (see gz-list(1), CLAIMS):\n"
+"      --claim            claim pages with leases instead of reading them;\n"
+"                         only unprocessed gazettes are handed out\n"
+"      --worker=NAME      this worker's name in the claims (default host:pid)\n"
+"      --lease=DURATION   how long a claim lasts unless renewed (30m)\n"
+"      --init             create the claims tables and exit\n"
+"      --claims           print who holds what, how old, what expired\n"
 "\n"
 "Database:\n"
 "      --db=CONNINFO      key=value string or postgresql:// URI; default\n"
@@ -105,9 +123,25 @@ mode_arg(const char *arg)
 	cli_usage_error("mode '%s' is not daily, all or unprocessed", arg);
 }
 
+/* --shard K/N: 0 <= K < N. */
+static void
+shard_arg(const char *arg, struct list_options *o)
+{
+	const char *slash = strchr(arg, '/');
+	char k[32];
+
+	if (slash == NULL || (size_t)(slash - arg) >= sizeof k)
+		cli_usage_error("--shard: '%s' is not K/N", arg);
+	memcpy(k, arg, (size_t)(slash - arg));
+	k[slash - arg] = '\0';
+	o->shard_count = (int)cli_number("shard (N)", slash + 1, 1, 1000000);
+	o->shard_index = (int)cli_number("shard (K)", k, 0,
+	    o->shard_count - 1);
+}
+
 static void
 parse_options(int argc, char **argv, struct list_options *o,
-    const char **db, bool *count)
+    const char **db, int *action)
 {
 	const char *mode = NULL;
 	int opt;
@@ -120,7 +154,17 @@ parse_options(int argc, char **argv, struct list_options *o,
 		case OPT_SINCE: o->since = date_arg("since", optarg); break;
 		case OPT_UNTIL: o->until = date_arg("until", optarg); break;
 		case OPT_STATE: o->state = optarg; break;
-		case OPT_COUNT: *count = true; break;
+		case OPT_COUNT: *action = OPT_COUNT; break;
+		case OPT_INIT: *action = OPT_INIT; break;
+		case OPT_CLAIMS: *action = OPT_CLAIMS; break;
+		case OPT_CLAIM: o->claim = true; break;
+		case OPT_WORKER: o->worker = optarg; break;
+		case OPT_SHARD: shard_arg(optarg, o); break;
+		case OPT_LEASE:
+			o->lease = cli_duration("lease", optarg);
+			if (o->lease < 1)
+				cli_usage_error("--lease: at least 1s");
+			break;
 		case OPT_LIMIT:
 			o->limit = cli_number("limit", optarg, 1, 1LL << 62);
 			break;
@@ -163,21 +207,40 @@ main(int argc, char **argv)
 	struct retry_policy retry = RETRY_POLICY_DEFAULT;
 	struct db_target *target;
 	const char *db = NULL;
-	bool count = false;
-	int status;
+	static char worker[300];
+	int action = 0, status;
 
 	sig_prologue();
 	log_init(argv[0]);
 	if (o == NULL)
 		return EXIT_FATAL;
 	o->retry = retry;
-	parse_options(argc, argv, o, &db, &count);
+	o->lease = 30 * 60;
+	parse_options(argc, argv, o, &db, &action);
+	if (o->worker == NULL) {
+		char host[256];
+
+		if (gethostname(host, sizeof host) != 0)
+			snprintf(host, sizeof host, "localhost");
+		host[sizeof host - 1] = '\0';
+		snprintf(worker, sizeof worker, "%s:%ld", host, (long)getpid());
+		o->worker = worker;
+	}
 	if ((target = db_target_new(db)) == NULL)
 		return EXIT_FATAL;
 	sig_install();
 	log_debug("listing %s gazettes from %s, pages of %d", o->mode,
 	    db_describe(target), o->page_size);
-	status = count ? list_count(target, o) : list_run(target, o);
+	if (action == OPT_COUNT)
+		status = list_count(target, o);
+	else if (action == OPT_INIT)
+		status = claim_init(target, o);
+	else if (action == OPT_CLAIMS)
+		status = claim_status(target, o);
+	else if (o->claim)
+		status = claim_run(target, o);
+	else
+		status = list_run(target, o);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		log_error("writing records: stdout failed");
 		status = EXIT_FATAL;

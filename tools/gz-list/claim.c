@@ -1,0 +1,290 @@
+/*
+ * claim — many workers share one backlog through PostgreSQL leases.
+ *
+ * Instead of reading pages, a worker claims them: one statement selects the
+ * next page of matching gazettes that nobody holds, skipping rows another
+ * worker is claiming at this very moment (FOR UPDATE SKIP LOCKED), records
+ * the claim with a lease, and returns the rows.  A claim whose lease ran
+ * out (its worker died) can be taken by anyone; the INSERT ... ON CONFLICT
+ * guard re-checks that against the latest committed claim, so two workers
+ * never hold one gazette.  Only unprocessed gazettes are handed out,
+ * whatever the mode, or a gazette indexed by one worker would be claimed
+ * again by the next.  gz-index deletes a claim when it marks the
+ * gazette processed and releases (expires) the claims of records that
+ * failed for good.  A worker never claims again, in one run, a gazette it
+ * already held: a failure it released is left to other workers or the
+ * next run instead of looping.
+ *
+ * While it is alive the worker renews the leases of everything it still
+ * holds, including after it has listed its last page, until gz-index has
+ * settled them all; so --lease need not exceed the longest run.
+ */
+#include "claim.h"
+#include "cli.h"
+#include "log.h"
+#include "ndjson.h"
+#include "session.h"
+#include "sig.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char claims_ddl[] =
+	"SELECT pg_advisory_xact_lock(7020112);"	/* concurrent first runs */
+	"CREATE TABLE IF NOT EXISTS gz_claims ("
+	" gazette_id integer PRIMARY KEY,"
+	" worker text NOT NULL,"
+	" claimed_at timestamptz NOT NULL,"
+	" lease_until timestamptz NOT NULL,"
+	" released_at timestamptz);"
+	"CREATE INDEX IF NOT EXISTS gz_claims_worker ON gz_claims (worker);"
+	"CREATE TABLE IF NOT EXISTS gz_claim_history ("
+	" gazette_id integer NOT NULL,"
+	" worker text NOT NULL,"
+	" claimed_at timestamptz NOT NULL DEFAULT now());";
+
+/* $9 is unused in claim mode: the keyset bound stays at its maximum. */
+static const char claim_head[] =
+	"WITH candidates AS (SELECT g.id";
+static const char claim_tail[] =
+	" AND g.id < $9::bigint AND g.processed IS NOT TRUE"
+	" AND NOT EXISTS (SELECT 1 FROM gz_claims c WHERE c.gazette_id = g.id"
+	"  AND (c.lease_until > now() OR c.worker = $11::text))"
+	" ORDER BY g.id DESC LIMIT $10::int FOR UPDATE OF g SKIP LOCKED),"
+	" claimed AS (INSERT INTO gz_claims AS c"
+	"  (gazette_id, worker, claimed_at, lease_until)"
+	"  SELECT id, $11::text, now(), now() + $12::interval FROM candidates"
+	"  ON CONFLICT (gazette_id) DO UPDATE SET worker = EXCLUDED.worker,"
+	"  claimed_at = EXCLUDED.claimed_at, lease_until = EXCLUDED.lease_until,"
+	"  released_at = NULL"
+	"  WHERE c.lease_until <= now() AND c.worker <> EXCLUDED.worker"
+	"  RETURNING gazette_id),"
+	" logged AS (INSERT INTO gz_claim_history (gazette_id, worker)"
+	"  SELECT gazette_id, $11::text FROM claimed)";
+
+static const char claim_select_tail[] =
+	" FROM gazettes g JOIN territories t ON t.id = g.territory_id"
+	" WHERE g.id IN (SELECT gazette_id FROM claimed) ORDER BY g.id DESC";
+
+static const char renew_sql[] =
+	"UPDATE gz_claims SET lease_until = now() + $2::interval"
+	" WHERE worker = $1 AND released_at IS NULL";
+
+struct claimer {
+	struct session s;
+	const struct list_options *o;
+	struct params p;
+	double renewed;		/* monotonic time of the last renewal */
+	long long held;		/* claims still ours at the last renewal */
+	int status;
+};
+
+static int
+run_ddl(struct session *s)
+{
+	int status = EXIT_OK;
+	PGresult *res = session_query(s, claims_ddl, 0, NULL, &status);
+
+	PQclear(res);
+	return res == NULL ? status : EXIT_OK;
+}
+
+/* Renews our leases; returns how many claims we still hold, or -1. */
+static long long
+renew(struct claimer *c)
+{
+	const char *values[2] = { c->o->worker, c->p.lease };
+	PGresult *res = session_query(&c->s, renew_sql, 2, values, &c->status);
+	long long held;
+
+	if (res == NULL)
+		return -1;
+	held = strtoll(PQcmdTuples(res), NULL, 10);
+	PQclear(res);
+	c->renewed = clock_monotonic();
+	log_debug("renewed the lease of %lld claims", held);
+	return held;
+}
+
+static double
+renew_interval(const struct claimer *c)
+{
+	return c->o->lease / 3;
+}
+
+/* Before each record: renew while the reader is too slow to take it. */
+static void
+wait_writable(void *arg)
+{
+	struct claimer *c = arg;
+	struct pollfd pfd = { .fd = STDOUT_FILENO, .events = POLLOUT };
+
+	for (;;) {
+		double due = c->renewed + renew_interval(c) - clock_monotonic();
+
+		if (due <= 0) {
+			renew(c);
+			continue;
+		}
+		if (poll(&pfd, 1, (int)(due * 1000) + 1) != 0 ||
+		    sig_stop_requested())
+			return;
+	}
+}
+
+/*
+ * After the last page: keep the leases alive until gz-index has settled
+ * every claim, or until nothing was settled for a whole lease (the rest of
+ * the pipeline is gone; the leases then lapse for others to take).
+ */
+static void
+hold_until_settled(struct claimer *c)
+{
+	long long last = renew(c);
+	double progress = clock_monotonic();
+
+	close(STDOUT_FILENO);	/* downstream sees the end of the listing */
+	while (last > 0 && !sig_stop_requested()) {
+		struct pollfd pfd = { .fd = sig_wakeup_fd(), .events = POLLIN };
+		long long held;
+
+		poll(&pfd, 1, (int)(renew_interval(c) * 1000));
+		if ((held = renew(c)) < 0)
+			return;
+		if (held < last)
+			progress = clock_monotonic();
+		else if (clock_monotonic() - progress > c->o->lease) {
+			log_warn("%lld claims not settled for %.0f s; leaving "
+			    "them to expire", held, c->o->lease);
+			return;
+		}
+		last = held;
+	}
+}
+
+int
+claim_init(const struct db_target *target, const struct list_options *o)
+{
+	struct session s = { .target = target, .retry = &o->retry };
+	int status = run_ddl(&s);
+
+	if (status == EXIT_OK)
+		log_info("claims tables gz_claims and gz_claim_history ready");
+	session_close(&s);
+	return status;
+}
+
+static char *
+claim_sql(void)
+{
+	size_t size = strlen(claim_tail) + strlen(select_list) +
+	    strlen(claim_select_tail) + 1;
+	char *tail = malloc(size), *sql;
+
+	if (tail == NULL)
+		return NULL;
+	snprintf(tail, size, "%s%s%s", claim_tail, select_list,
+	    claim_select_tail);
+	sql = build_sql(claim_head, tail);
+	free(tail);
+	return sql;
+}
+
+int
+claim_run(const struct db_target *target, const struct list_options *o)
+{
+	struct claimer c = { .s = { .target = target, .retry = &o->retry },
+	    .o = o };
+	long long last_id, left = o->limit;
+	unsigned long pages = 0;
+	char *sql = claim_sql(), extra[96];
+
+	if (sql == NULL || !params_init(&c.p, o)) {
+		free(sql);
+		return EXIT_FATAL;
+	}
+	snprintf(c.p.last, sizeof c.p.last, "%lld", 9223372036854775807LL);
+	if ((c.status = run_ddl(&c.s)) != EXIT_OK)
+		goto out;
+	c.renewed = clock_monotonic();
+	while (!sig_stop_requested()) {
+		int want = o->page_size;
+		PGresult *res;
+
+		if (o->limit > 0 && left < want)
+			want = (int)left;
+		if (want == 0)
+			break;
+		snprintf(c.p.limit, sizeof c.p.limit, "%d", want);
+		if ((res = session_query(&c.s, sql, N_CLAIM_PARAMS, c.p.values,
+		    &c.status)) == NULL)
+			break;
+		pages++;
+		if (write_page(res, &last_id, wait_writable, &c) != 0) {
+			if (errno != EPIPE) {
+				log_error("writing records: %s",
+				    strerror(errno));
+				c.status = EXIT_FATAL;
+			}
+			PQclear(res);
+			break;
+		}
+		left -= PQntuples(res);
+		if (PQntuples(res) == 0) {
+			PQclear(res);
+			break;
+		}
+		PQclear(res);
+	}
+	if (c.status == EXIT_OK && !sig_stop_requested())
+		hold_until_settled(&c);
+	if (sig_stop_requested() && c.status == EXIT_OK)
+		c.status = EXIT_FATAL;
+out:
+	snprintf(extra, sizeof extra, "%lu claims of up to %d as %s", pages,
+	    o->page_size, o->worker);
+	progress_summary(extra);
+	session_close(&c.s);
+	params_free(&c.p);
+	free(sql);
+	return c.status;
+}
+
+int
+claim_status(const struct db_target *target, const struct list_options *o)
+{
+	static const char sql[] =
+	    "SELECT worker, count(*) FILTER (WHERE released_at IS NULL"
+	    "  AND lease_until > now()),"
+	    " count(*) FILTER (WHERE released_at IS NULL"
+	    "  AND lease_until <= now()),"
+	    " count(*) FILTER (WHERE released_at IS NOT NULL),"
+	    " coalesce(extract(epoch FROM now() - min(claimed_at)"
+	    "  FILTER (WHERE released_at IS NULL))::bigint, 0),"
+	    " coalesce(to_char(max(lease_until) FILTER (WHERE released_at"
+	    "  IS NULL), 'YYYY-MM-DD\"T\"HH24:MI:SSOF'), '-')"
+	    " FROM gz_claims GROUP BY worker ORDER BY worker";
+	struct session s = { .target = target, .retry = &o->retry };
+	int status = run_ddl(&s), r;
+	PGresult *res;
+
+	if (status != EXIT_OK ||
+	    (res = session_query(&s, sql, 0, NULL, &status)) == NULL) {
+		session_close(&s);
+		return status;
+	}
+	printf("%-32s %8s %8s %8s %10s  %s\n", "WORKER", "HELD", "EXPIRED",
+	    "RELEASED", "OLDEST_S", "LEASE_UNTIL");
+	for (r = 0; r < PQntuples(res); r++)
+		printf("%-32s %8s %8s %8s %10s  %s\n", PQgetvalue(res, r, 0),
+		    PQgetvalue(res, r, 1), PQgetvalue(res, r, 2),
+		    PQgetvalue(res, r, 3), PQgetvalue(res, r, 4),
+		    PQgetvalue(res, r, 5));
+	PQclear(res);
+	session_close(&s);
+	return EXIT_OK;
+}

@@ -224,7 +224,7 @@ claim_run(const struct db_target *target, const struct list_options *o)
 		    &c.status)) == NULL)
 			break;
 		pages++;
-		if (write_page(res, &last_id, wait_writable, &c) != 0) {
+		if (write_page(res, &last_id, o->worker, wait_writable, &c) != 0) {
 			if (errno != EPIPE) {
 				log_error("writing records: %s",
 				    strerror(errno));

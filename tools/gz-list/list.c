@@ -193,8 +193,8 @@ row_to_record(PGresult *res, int r)
 }
 
 int
-write_page(PGresult *res, long long *last_id, void (*wait_writable)(void *),
-    void *arg)
+write_page(PGresult *res, long long *last_id, const char *claim_worker,
+    void (*wait_writable)(void *), void *arg)
 {
 	int r, rows = PQntuples(res);
 
@@ -202,6 +202,9 @@ write_page(PGresult *res, long long *last_id, void (*wait_writable)(void *),
 		jv rec = row_to_record(res, r);
 
 		*last_id = rec_id(rec);
+		if (claim_worker != NULL)
+			rec = rec_gz_set(rec, "claim", jv_object_set(jv_object(),
+			    jv_string("worker"), jv_string(claim_worker)));
 		if (wait_writable != NULL)
 			wait_writable(arg);
 		gz_stats.records_in++;
@@ -253,7 +256,7 @@ list_run(const struct db_target *target, const struct list_options *o)
 		if ((res = session_query(&s, sql, N_PAGE_PARAMS, p.values, &status)) == NULL)
 			break;
 		pages++;
-		if (write_page(res, &last_id, NULL, NULL) != 0) {
+		if (write_page(res, &last_id, NULL, NULL, NULL) != 0) {
 			if (errno != EPIPE) {
 				log_error("writing records: %s",
 				    strerror(errno));

@@ -57,12 +57,13 @@ char *build_sql(const char *head, const char *tail);
 /* Row r of res as a record. */
 jv row_to_record(PGresult *res, int r);
 /*
- * Writes the rows of res; *last_id ends as the last id written.  When
- * given, wait_writable(arg) runs before each record (claim.c renews leases
- * there while the reader is slow).  Returns 0, or -1 when stdout failed
- * (errno set; EPIPE means the reader went away).
+ * Writes the rows of res; *last_id ends as the last id written.  With a
+ * claim_worker each record gets gz.claim.worker, which gz-index uses to
+ * settle the claim.  When given, wait_writable(arg) runs before each record
+ * (claim.c renews leases there while the reader is slow).  Returns 0, or -1
+ * when stdout failed (errno set; EPIPE means the reader went away).
  */
-int write_page(PGresult *res, long long *last_id,
+int write_page(PGresult *res, long long *last_id, const char *claim_worker,
     void (*wait_writable)(void *), void *arg);
 
 /* Streams the listing to stdout.  Returns an EXIT_* status. */

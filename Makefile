@@ -10,7 +10,7 @@
 
 PREFIX  ?= /usr/local
 CC      ?= cc
-PKGS     = libcurl libpq libmagic zlib
+PKGS     = libcurl libpq libmagic zlib libzip libxml-2.0
 TOOLS    = gz-list gz-fetch gz-extract gz-index
 
 ifeq ($(SANITIZE),1)

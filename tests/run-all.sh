@@ -45,7 +45,10 @@ for variant in $variants; do
 done
 
 echo "tests took $(( $(date +%s) - started )) s"
-line="$passed passed, $failed failed, $skipped skipped"
+# Skipped tests are neither: they are reported on their own line so the
+# last line stays the "N passed, N failed" that CI reads.
+echo "$skipped skipped"
+line="$passed passed, $failed failed"
 echo "$line" >"$summary"
 echo "$line"
 [ "$failed" -eq 0 ]

@@ -50,3 +50,32 @@ wait_for() {
 	echo "wait_for: gave up on: $*" >&2
 	return 1
 }
+
+# gz_alive PID: the process exists and is not a zombie.
+gz_alive() {
+	local state
+	state=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1) ||
+		return 1
+	[ -n "$state" ] && [ "$state" != Z ]
+}
+
+# gz_stop_pidfile FILE PATTERN: TERM the process whose pid FILE holds (only
+# if its command line still contains PATTERN, so a reused pid is safe), wait
+# up to 5 s, then KILL; reap it if it is our child; remove FILE.
+gz_stop_pidfile() {
+	local file=$1 pattern=$2 pid i
+	[ -f "$file" ] || return 0
+	pid=$(cat "$file")
+	rm -f "$file"
+	[ -n "$pid" ] || return 0
+	if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$pattern"; then
+		kill -TERM "$pid" 2>/dev/null
+		for i in $(seq 1 50); do
+			gz_alive "$pid" || break
+			sleep 0.1
+		done
+		gz_alive "$pid" && kill -KILL "$pid" 2>/dev/null
+	fi
+	wait "$pid" 2>/dev/null
+	return 0
+}

@@ -1,6 +1,6 @@
 # The OpenSearch double (tests/doubles/opensearch.py) for a bats file.
 #
-#   opensearch_start [ARGS]   start it; exports OPENSEARCH_HOST, GZ_OS_URL, GZ_OS_PID
+#   opensearch_start [ARGS]   start it; exports OPENSEARCH_HOST, GZ_OS_URL, GZ_OS_DIR
 #   opensearch_stop           stop it (safe to call twice)
 #   opensearch_reset          forget indices, faults and the request log
 #   opensearch_fault JSON     queue faults (see the double's docstring)
@@ -12,9 +12,11 @@ opensearch_start() {
 	local dir=${BATS_FILE_TMPDIR:-$(mktemp -d)}
 	rm -f "$dir/os.port"
 	"$GZ_PYTHON" "$GZ_ROOT/tests/doubles/opensearch.py" --port 0 \
-		--port-file "$dir/os.port" "$@" >"$dir/os.log" 2>&1 &
-	GZ_OS_PID=$!
-	export GZ_OS_PID
+		--port-file "$dir/os.port" "$@" </dev/null >"$dir/os.log" 2>&1 3>&- &
+	# The pid lives in a file: a test that restarts the double runs in a
+	# subshell, and teardown_file must still find the one it left running.
+	echo $! >"$dir/os.pid"
+	export GZ_OS_DIR=$dir
 	wait_for test -s "$dir/os.port" || return 1
 	GZ_OS_URL="http://127.0.0.1:$(cat "$dir/os.port")"
 	export GZ_OS_URL OPENSEARCH_HOST="$GZ_OS_URL"
@@ -22,10 +24,8 @@ opensearch_start() {
 }
 
 opensearch_stop() {
-	[ -n "${GZ_OS_PID:-}" ] || return 0
-	kill "$GZ_OS_PID" 2>/dev/null || true
-	wait "$GZ_OS_PID" 2>/dev/null || true
-	unset GZ_OS_PID
+	[ -n "${GZ_OS_DIR:-}" ] || return 0
+	gz_stop_pidfile "$GZ_OS_DIR/os.pid" opensearch.py
 }
 
 opensearch_reset() {

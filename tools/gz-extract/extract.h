@@ -1,0 +1,128 @@
+/*
+ * gz-extract — the declarations its modules share.
+ *
+ *   main.c     options, start-up checks, summary
+ *   run.c      the event loop: records in, jobs, poll, records out
+ *   job.c      one document: detect, start its converter, collect, record
+ *   detect.c   the type by content (libmagic)
+ *   convert.c  which converter for which type, and how it is started
+ *   builtin.c  TXT (charset to UTF-8) and the forked built-in converters
+ *   xmltext.c  DOCX and ODT text through libzip and libxml2
+ *   output.c   writing a record whose source_text is streamed from a buffer
+ */
+#ifndef GZ_EXTRACT_H
+#define GZ_EXTRACT_H
+
+#include "spawn.h"
+#include "textclean.h"
+
+#include <jv.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+enum doc_type { DOC_NONE, DOC_PDF, DOC_DOC, DOC_DOCX, DOC_ODT, DOC_TXT,
+	DOC_NTYPES };
+
+struct extract_options {
+	int jobs;			/* children at once */
+	double timeout;			/* wall seconds per document */
+	unsigned long long child_memory;	/* RLIMIT_AS of a converter */
+	size_t max_text_bytes;		/* source_text cap */
+	bool keep;			/* keep files once extracted */
+	bool keep_failed;		/* ... and of failed ones */
+	char **files;			/* FILE... operands, or NULL: stdin */
+	int nfiles;
+};
+
+/* Run totals for the summary (per type, indexed by enum doc_type). */
+struct extract_totals {
+	unsigned long extracted[DOC_NTYPES];
+	unsigned long unsupported;
+	unsigned long ocr_needed;
+	unsigned long long pages;
+	unsigned long long text_bytes;
+};
+extern struct extract_totals extract_totals;
+
+/* detect.c */
+struct detect_result {
+	enum doc_type type;	/* DOC_NONE: unsupported (see mime) */
+	char mime[128];		/* libmagic's MIME type */
+	off_t size;
+	int error;		/* errno when the file could not be opened */
+	bool not_regular;	/* a directory, FIFO, device... */
+};
+bool detect_init(void);
+void detect_free(void);
+void detect_file(const char *path, struct detect_result *d);
+const char *detect_type_name(enum doc_type type);
+
+/* convert.c */
+struct converter {
+	const char *name;		/* gz.extractor */
+	const char *program;		/* external program, or NULL */
+	int (*builtin)(void *);		/* forked built-in, or NULL */
+	char path[4096];		/* the program's absolute path */
+	bool available;
+};
+/* Finds the programs on $PATH; false when pdftotext is missing. */
+bool convert_init(void);
+/* The converter to try for type, attempt 0 first; NULL when none left. */
+struct converter *convert_pick(enum doc_type type, int attempt);
+/* Starts conv on file (absolute).  0, or -1 with errno set. */
+int convert_start(struct converter *conv, enum doc_type type,
+    const char *file, const struct extract_options *o,
+    struct spawn_child *child);
+/* A line for each optional converter that is missing (for the log). */
+void convert_report(void);
+
+/* builtin.c and xmltext.c: run in a forked child; stdout is the text. */
+struct builtin_job {
+	enum doc_type type;
+	const char *file;
+	size_t max_text_bytes;
+};
+int builtin_txt(void *job);
+int builtin_docx(void *job);
+int builtin_odt(void *job);
+/* Writes len bytes to stdout; false when the reader went away. */
+bool builtin_out(const void *buf, size_t len);
+
+/* job.c: one slot of --jobs; free, running a converter, or done. */
+struct job;
+struct job *job_new(const struct extract_options *o);
+void job_free(struct job *j);
+bool job_free_slot(const struct job *j);
+bool job_running(const struct job *j);
+/*
+ * Takes rec (consumed) into a free slot.  True when a converter was
+ * started; false when the record is already done (passed through or
+ * failed at once): call job_finish() right away.
+ */
+bool job_start(struct job *j, jv rec);
+/* Adds the running job's open pipe ends to fds; returns how many. */
+int job_pollfds(const struct job *j, struct pollfd *fds);
+/* Reads what is ready and enforces the deadline.  True once done. */
+bool job_step(struct job *j, double now);
+/* Seconds until the job needs a look even without input, or -1. */
+double job_wait(const struct job *j, double now);
+/* A stop was requested: kill the converter, reap it, fail the record. */
+void job_abandon(struct job *j);
+/*
+ * Writes the done job's record to fd, then deletes or keeps its file, and
+ * frees the slot.  *failed tells whether the record failed here.  Returns
+ * 0, or -1 with errno set (EPIPE: the reader went away).
+ */
+int job_finish(struct job *j, int fd, bool *failed);
+/* path made absolute (malloc'd), so no file name can pass for an option. */
+char *job_absolute(const char *path);
+
+/* output.c */
+int output_record(int fd, jv rec, const char *text, size_t len);
+
+/* run.c */
+int extract_run(const struct extract_options *o);
+
+#endif

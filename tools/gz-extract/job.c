@@ -1,0 +1,596 @@
+/*
+ * job — one document on its way through a converter: detect its type,
+ * start the converter, collect its text through the sanitiser (never more
+ * than --max-text-bytes of it), keep the end of its stderr, enforce the
+ * deadline, and turn what happened into the record's gz fields or gz.error.
+ *
+ * Owns the record, the text buffer and the child while the job runs.
+ */
+#include "extract.h"
+#include "log.h"
+#include "ndjson.h"
+#include "rec.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define READ_CHUNK (64u << 10)
+#define ERR_KEEP 4096		/* the end of a converter's stderr kept */
+#define ERR_LINE 240		/* bytes of it quoted in gz.error.message */
+/*
+ * Seconds a killed converter's pipes may stay open: past that, a process
+ * that left the group (setsid) still holds them, and we stop waiting.
+ */
+#define KILL_GRACE 2.0
+/*
+ * A page with fewer non-space characters than this, on average, has no
+ * real text layer: a scan, or a header stamped on one.  A typed gazette
+ * page holds thousands.
+ */
+#define OCR_MIN_CHARS_PER_PAGE 16
+#define KEEP_BUFFER (1u << 20)	/* text buffers up to this are reused */
+
+enum job_state { JOB_FREE, JOB_RUNNING, JOB_DONE };
+
+struct job {
+	const struct extract_options *o;
+	enum job_state state;
+	jv rec;
+	char *file;		/* absolute path of gz.file */
+	bool owns_file;		/* a regular file we may delete */
+	enum doc_type type;
+	char mime[128];
+	struct converter *conv;
+	int attempt;		/* index into the type's converters */
+	struct spawn_child child;
+	struct textclean text;
+	char err[ERR_KEEP];	/* the end of the converter's stderr */
+	size_t err_len;
+	double started, deadline;
+	double killed_at;	/* when we sent SIGKILL, or 0 */
+	bool timed_out;		/* we killed it at the deadline */
+	bool cut;		/* we stopped it: the text was full */
+	bool abandoned;		/* we stopped it: a signal */
+	bool passthrough;	/* failed upstream: written untouched */
+	bool ocr_needed;	/* the PDF has next to no text layer */
+	unsigned long formfeeds;	/* \f bytes in all of its output */
+	size_t nonspace, counted;	/* non-space characters in text */
+	const char *code;	/* gz.error code when it failed */
+	char message[512];
+	bool retryable;
+};
+
+struct job *
+job_new(const struct extract_options *o)
+{
+	struct job *j = calloc(1, sizeof *j);
+
+	if (j == NULL)
+		return NULL;
+	j->o = o;
+	j->child.pid = -1;
+	j->child.out = j->child.err = j->child.pidfd = -1;
+	textclean_init(&j->text, o->max_text_bytes);
+	return j;
+}
+
+void
+job_free(struct job *j)
+{
+	if (j == NULL)
+		return;
+	if (j->state != JOB_FREE)
+		jv_free(j->rec);
+	if (j->state == JOB_RUNNING) {
+		spawn_kill(&j->child);
+		spawn_reap(&j->child, true);
+	}
+	spawn_close(&j->child);
+	textclean_free(&j->text);
+	free(j->file);
+	free(j);
+}
+
+bool
+job_free_slot(const struct job *j)
+{
+	return j->state == JOB_FREE;
+}
+
+bool
+job_running(const struct job *j)
+{
+	return j->state == JOB_RUNNING;
+}
+
+char *
+job_absolute(const char *path)
+{
+	char cwd[PATH_MAX];
+	size_t size;
+	char *abs;
+
+	if (path[0] == '/')
+		return strdup(path);
+	if (getcwd(cwd, sizeof cwd) == NULL)
+		return NULL;
+	size = strlen(cwd) + strlen(path) + 2;
+	if ((abs = malloc(size)) != NULL)
+		snprintf(abs, size, "%s/%s", cwd, path);
+	return abs;
+}
+
+static void
+fail(struct job *j, const char *code, bool retryable, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void
+fail(struct job *j, const char *code, bool retryable, const char *fmt, ...)
+{
+	va_list ap;
+
+	j->code = code;
+	j->retryable = retryable;
+	va_start(ap, fmt);
+	vsnprintf(j->message, sizeof j->message, fmt, ap);
+	va_end(ap);
+	j->state = JOB_DONE;
+}
+
+static bool
+start_converter(struct job *j)
+{
+	j->err_len = 0;
+	j->formfeeds = 0;
+	j->nonspace = j->counted = 0;
+	j->timed_out = j->cut = false;
+	j->killed_at = 0;
+	textclean_reset(&j->text);
+	if (convert_start(j->conv, j->type, j->file, j->o, &j->child) != 0) {
+		fail(j, "extractor_failed", true, "cannot start %s: %s",
+		    j->conv->name, strerror(errno));
+		return false;
+	}
+	j->deadline = clock_monotonic() + j->o->timeout;
+	j->state = JOB_RUNNING;
+	gz_stats.inflight++;
+	return true;
+}
+
+/* The checks before any converter runs; false when the record is done. */
+static bool
+admit(struct job *j)
+{
+	struct detect_result d;
+
+	detect_file(j->file, &d);
+	if (d.error == ENOENT || d.error == ENOTDIR) {
+		fail(j, "file_missing", true, "%s: no such file", j->file);
+		return false;
+	}
+	if (d.not_regular || d.error != 0) {
+		fail(j, "file_unreadable", false, "%s: %s", j->file,
+		    d.not_regular ? "not a regular file" : strerror(d.error));
+		return false;
+	}
+	j->owns_file = true;
+	j->type = d.type;
+	snprintf(j->mime, sizeof j->mime, "%s", d.mime);
+	if (d.size == 0) {
+		fail(j, "empty_file", false, "the file is empty");
+		return false;
+	}
+	if (d.type == DOC_NONE) {
+		extract_totals.unsupported++;
+		fail(j, "unsupported_type", false, "unsupported type %s",
+		    d.mime);
+		return false;
+	}
+	if ((j->conv = convert_pick(d.type, 0)) == NULL) {
+		fail(j, "extractor_missing", true, "no converter for %s: "
+		    "antiword and catdoc were not on PATH at start-up",
+		    detect_type_name(d.type));
+		return false;
+	}
+	return true;
+}
+
+bool
+job_start(struct job *j, jv rec)
+{
+	jv file;
+
+	j->rec = rec;
+	j->state = JOB_DONE;
+	j->code = NULL;
+	j->owns_file = false;
+	j->conv = NULL;
+	j->attempt = 0;
+	j->abandoned = j->passthrough = false;
+	j->mime[0] = '\0';
+	j->started = clock_monotonic();
+	free(j->file);
+	j->file = NULL;
+	if (rec_has_error(rec)) {
+		j->passthrough = true;	/* an earlier stage failed it */
+		return false;
+	}
+	file = rec_gz_get(rec, "file");
+	if (jv_get_kind(file) != JV_KIND_STRING ||
+	    jv_string_length_bytes(jv_copy(file)) == 0) {
+		jv_free(file);
+		fail(j, "no_file", false, "the record has no gz.file");
+		return false;
+	}
+	j->file = job_absolute(jv_string_value(file));
+	jv_free(file);
+	if (j->file == NULL) {
+		fail(j, "file_unreadable", true, "gz.file: %s",
+		    strerror(errno));
+		return false;
+	}
+	return admit(j) && start_converter(j);
+}
+
+int
+job_pollfds(const struct job *j, struct pollfd *fds)
+{
+	int n = 0;
+
+	if (j->state != JOB_RUNNING)
+		return 0;
+	if (j->child.out >= 0)
+		fds[n++] = (struct pollfd){ j->child.out, POLLIN, 0 };
+	if (j->child.err >= 0)
+		fds[n++] = (struct pollfd){ j->child.err, POLLIN, 0 };
+	if (n == 0 && j->child.pidfd >= 0)
+		fds[n++] = (struct pollfd){ j->child.pidfd, POLLIN, 0 };
+	return n;
+}
+
+/* Counts the characters that are not white space among new text. */
+static void
+count_text(struct job *j)
+{
+	const unsigned char *p = (const unsigned char *)j->text.buf;
+	size_t i;
+
+	for (i = j->counted; i < j->text.len; i++)
+		if (p[i] > ' ' && (p[i] < 0x80 || p[i] >= 0xC0))
+			j->nonspace++;
+	j->counted = j->text.len;
+}
+
+static void
+take_output(struct job *j, const char *buf, size_t n)
+{
+	const char *p = buf, *end = buf + n;
+
+	/* Every page of pdftotext ends in \f, and 0x0C is never part of a
+	 * multi-byte sequence: counting bytes counts pages, even past the
+	 * cap. */
+	while ((p = memchr(p, '\f', (size_t)(end - p))) != NULL) {
+		j->formfeeds++;
+		p++;
+	}
+	if (j->cut || j->text.truncated || j->text.nomem)
+		return;
+	if (!textclean_feed(&j->text, buf, n) && (j->type != DOC_PDF ||
+	    j->text.nomem)) {
+		/* Only the PDF page count needs the rest; stop the others. */
+		spawn_kill(&j->child);
+		j->cut = true;
+		j->killed_at = clock_monotonic();
+	}
+	count_text(j);
+}
+
+static void
+take_stderr(struct job *j, const char *buf, size_t n)
+{
+	if (n >= ERR_KEEP) {
+		memcpy(j->err, buf + n - ERR_KEEP, ERR_KEEP);
+		j->err_len = ERR_KEEP;
+		return;
+	}
+	if (j->err_len + n > ERR_KEEP) {
+		size_t drop = j->err_len + n - ERR_KEEP;
+
+		memmove(j->err, j->err + drop, j->err_len - drop);
+		j->err_len -= drop;
+	}
+	memcpy(j->err + j->err_len, buf, n);
+	j->err_len += n;
+}
+
+/* Reads one pipe until it would block (at most a few chunks). */
+static void
+drain(struct job *j, int *fd, bool is_out)
+{
+	static char buf[READ_CHUNK];
+	int rounds;
+
+	for (rounds = 0; *fd >= 0 && rounds < 4; rounds++) {
+		ssize_t n = read(*fd, buf, sizeof buf);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0) {
+			close(*fd);
+			*fd = -1;
+			return;
+		}
+		if (is_out)
+			take_output(j, buf, (size_t)n);
+		else
+			take_stderr(j, buf, (size_t)n);
+	}
+}
+
+double
+job_wait(const struct job *j, double now)
+{
+	double wait = -1, until;
+
+	if (j->state != JOB_RUNNING)
+		return -1;
+	/* Pipes closed, the child about to exit: its pidfd says when;
+	 * without one, look again soon. */
+	if (j->child.out < 0 && j->child.err < 0 && j->child.pidfd < 0)
+		wait = 0.002;
+	until = j->killed_at > 0 ? j->killed_at + KILL_GRACE : j->deadline;
+	if (wait < 0 || until - now < wait)
+		wait = until > now ? until - now : 0;
+	return wait;
+}
+
+/* The last non-empty line of the converter's stderr, cleaned for JSON. */
+static const char *
+err_line(struct job *j, char *out, size_t size)
+{
+	struct textclean tc;
+	size_t end = j->err_len, start;
+
+	while (end > 0 && (unsigned char)j->err[end - 1] <= ' ')
+		end--;
+	start = end;
+	while (start > 0 && j->err[start - 1] != '\n')
+		start--;
+	textclean_init(&tc, size - 1);
+	textclean_feed(&tc, j->err + start, end - start);
+	textclean_finish(&tc);
+	memcpy(out, tc.buf ? tc.buf : "", tc.len);
+	out[tc.len] = '\0';
+	textclean_free(&tc);
+	if (out[0] == '\0')
+		snprintf(out, size, "nothing on stderr");
+	return out;
+}
+
+/* NUL-terminated copy of what stderr said, for spawn_outcome(). */
+static const char *
+err_text(struct job *j)
+{
+	static char text[ERR_KEEP + 1];
+
+	memcpy(text, j->err, j->err_len);
+	text[j->err_len] = '\0';
+	return text;
+}
+
+/* A DOC converter that failed or crashed gets its fallback. */
+static bool
+retry_with_next(struct job *j, enum spawn_outcome outcome)
+{
+	struct converter *next;
+
+	if (outcome != SPAWN_FAILED && outcome != SPAWN_CRASHED)
+		return false;
+	if ((next = convert_pick(j->type, j->attempt + 1)) == NULL)
+		return false;
+	log_debug("%s: %s failed, trying %s", j->file, j->conv->name,
+	    next->name);
+	j->attempt++;
+	j->conv = next;
+	return start_converter(j);
+}
+
+/* The converter has been reaped: success, a fallback, or an error. */
+static void
+settle(struct job *j)
+{
+	char line[ERR_LINE + 1], how[64];
+	enum spawn_outcome outcome;
+	const char *name = j->conv->name;
+	char mem[32];
+
+	textclean_finish(&j->text);
+	count_text(j);
+	spawn_close(&j->child);
+	gz_stats.inflight--;
+	j->state = JOB_DONE;
+	outcome = j->cut ? SPAWN_OK : spawn_outcome(j->child.status,
+	    err_text(j));
+	spawn_status_string(j->child.status, how, sizeof how);
+	snprintf(mem, sizeof mem, "%lluM", j->o->child_memory >> 20);
+	if (j->abandoned)
+		fail(j, "interrupted", true, "stopped by a signal");
+	else if (j->text.nomem)
+		fail(j, "extractor_failed", true, "out of memory holding "
+		    "the text");
+	else if (j->timed_out)
+		fail(j, "timeout", false, "%s gave no result in %g s and was "
+		    "killed", name, j->o->timeout);
+	else if (outcome == SPAWN_OK)
+		return;
+	else if (retry_with_next(j, outcome))
+		return;
+	else if (outcome == SPAWN_MEMORY)
+		fail(j, "memory_limit", false, "%s ran out of memory under "
+		    "--child-memory=%s (%s): %s", name, mem, how,
+		    err_line(j, line, sizeof line));
+	else if (outcome == SPAWN_CPU_LIMIT)
+		fail(j, "timeout", false, "%s used up its %g s of CPU time",
+		    name, ceil(j->o->timeout));
+	else if (outcome == SPAWN_CRASHED || outcome == SPAWN_FILE_LIMIT)
+		fail(j, "extractor_crashed", false, "%s %s: %s", name, how,
+		    err_line(j, line, sizeof line));
+	else if (outcome == SPAWN_NOT_FOUND)
+		fail(j, "extractor_missing", true, "%s: %s", name,
+		    err_line(j, line, sizeof line));
+	else if (j->type == DOC_PDF && strstr(err_text(j),
+	    "Incorrect password") != NULL)
+		fail(j, "password_required", false, "the PDF needs a user "
+		    "password to open");
+	else
+		fail(j, "extractor_failed", false, "%s %s: %s", name, how,
+		    err_line(j, line, sizeof line));
+}
+
+bool
+job_step(struct job *j, double now)
+{
+	if (j->state != JOB_RUNNING)
+		return j->state == JOB_DONE;
+	drain(j, &j->child.out, true);
+	drain(j, &j->child.err, false);
+	if (!j->timed_out && !j->cut && now >= j->deadline) {
+		spawn_kill(&j->child);
+		j->timed_out = true;
+		j->killed_at = now;
+	}
+	if (j->killed_at > 0 && now >= j->killed_at + KILL_GRACE)
+		spawn_close(&j->child);
+	if (j->child.out < 0 && j->child.err < 0 &&
+	    spawn_reap(&j->child, false))
+		settle(j);
+	return j->state == JOB_DONE;
+}
+
+void
+job_abandon(struct job *j)
+{
+	if (j->state != JOB_RUNNING)
+		return;
+	j->abandoned = true;
+	spawn_kill(&j->child);
+	spawn_reap(&j->child, true);
+	settle(j);
+}
+
+/* The gz fields of an extracted record.  Consumes rec. */
+static jv
+success_fields(struct job *j, jv rec, double seconds)
+{
+	double pages = j->formfeeds > 0 ? (double)j->formfeeds : 1;
+
+	char line[ERR_LINE + 1];
+
+	rec = rec_gz_delete(rec, "truncated");
+	rec = rec_gz_delete(rec, "ocr_needed");
+	rec = rec_gz_delete(rec, "pages");
+	rec = rec_gz_delete(rec, "extract_warning");
+	rec = rec_gz_set(rec, "mime", jv_string(j->mime));
+	rec = rec_gz_set(rec, "extractor", jv_string(j->conv->name));
+	if (j->type == DOC_PDF)
+		rec = rec_gz_set(rec, "pages", jv_number(j->formfeeds));
+	rec = rec_gz_set(rec, "text_bytes", jv_number((double)j->text.len));
+	if (j->text.truncated)
+		rec = rec_gz_set(rec, "truncated", jv_true());
+	j->ocr_needed = j->type == DOC_PDF && !j->text.truncated &&
+	    (double)j->nonspace < OCR_MIN_CHARS_PER_PAGE * pages;
+	if (j->ocr_needed)
+		rec = rec_gz_set(rec, "ocr_needed", jv_true());
+	/* A damaged PDF often reads fine after "Syntax Error" lines: keep
+	 * the text, and the converter's last words for the ledger. */
+	if (j->err_len > 0 && !j->cut) {
+		err_line(j, line, sizeof line);
+		log_debug("%s: %s said: %s", j->file, j->conv->name, line);
+		rec = rec_gz_set(rec, "extract_warning", jv_string(line));
+	}
+	return rec_gz_set(rec, "extract_seconds",
+	    jv_number(round(seconds * 1000) / 1000));
+}
+
+/* The record of a document that failed here.  Consumes rec. */
+static jv
+error_fields(struct job *j, jv rec, double seconds)
+{
+	char who[160];
+
+	rec_describe(rec, who, sizeof who);
+	log_warn("%s: %s: %s", strcmp(who, "record") == 0 && j->file ?
+	    j->file : who, j->code, j->message);
+	if (j->mime[0] != '\0')
+		rec = rec_gz_set(rec, "mime", jv_string(j->mime));
+	if (j->conv != NULL) {
+		rec = rec_gz_set(rec, "extractor", jv_string(j->conv->name));
+		rec = rec_gz_set(rec, "extract_seconds",
+		    jv_number(round(seconds * 1000) / 1000));
+	}
+	gz_stats.records_failed++;
+	return rec_set_error(rec, j->code, j->message,
+	    j->conv != NULL ? j->attempt + 1 : 0, j->retryable);
+}
+
+/* Totals for the summary, once the record is out. */
+static void
+count_extracted(const struct job *j)
+{
+	extract_totals.extracted[j->type]++;
+	extract_totals.text_bytes += j->text.len;
+	gz_stats.bytes += j->text.len;
+	if (j->type == DOC_PDF)
+		extract_totals.pages += j->formfeeds;
+	if (j->ocr_needed)
+		extract_totals.ocr_needed++;
+}
+
+static void
+remove_file(const struct job *j)
+{
+	if (unlink(j->file) != 0 && errno != ENOENT)
+		log_warn("%s: cannot remove: %s", j->file, strerror(errno));
+}
+
+int
+job_finish(struct job *j, int fd, bool *failed)
+{
+	double seconds = clock_monotonic() - j->started;
+	bool ran = j->conv != NULL && j->code == NULL;
+	int rc;
+
+	*failed = j->code != NULL;
+	if (j->passthrough)
+		rc = ndjson_write(fd, j->rec);
+	else if (*failed)
+		rc = ndjson_write(fd, error_fields(j, j->rec, seconds));
+	else
+		rc = output_record(fd, success_fields(j, j->rec, seconds),
+		    j->text.buf ? j->text.buf : "", j->text.len);
+	if (j->conv != NULL)
+		stats_observe_duration(seconds);
+	if (rc == 0 && ran)
+		count_extracted(j);
+	if (rc == 0) {
+		gz_stats.records_out++;
+		if (ran ? !j->o->keep : j->owns_file && !j->o->keep_failed)
+			remove_file(j);
+	}
+	/* Reuse a small buffer (its pages are already mapped); give a big
+	 * one back, so an idle slot holds no 32 MB. */
+	if (j->text.alloc > KEEP_BUFFER)
+		textclean_free(&j->text);
+	free(j->file);
+	j->file = NULL;
+	j->state = JOB_FREE;
+	return rc;
+}

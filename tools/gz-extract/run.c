@@ -1,0 +1,242 @@
+/*
+ * run — the event loop: one process, --jobs converters at once, one poll()
+ * over their stdout and stderr pipes, stdin (when a slot is free) and the
+ * signal wake-up pipe.  Records leave in the order their documents finish.
+ *
+ * Reading stops while every slot is busy, so a slow converter holds back
+ * the input instead of records piling up in memory: what gz-extract holds
+ * is at most --jobs records and --jobs texts of at most --max-text-bytes.
+ */
+#include "cli.h"
+#include "extract.h"
+#include "log.h"
+#include "ndjson.h"
+#include "rec.h"
+#include "sig.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Longest poll() sleep, so progress lines keep coming during long jobs. */
+#define MAX_SLEEP_MS 1000
+
+struct extract_totals extract_totals;
+
+struct run {
+	const struct extract_options *o;
+	struct job **jobs;
+	struct pollfd *fds;
+	struct ndjson_reader *reader;	/* NULL in FILE... mode */
+	int next_file;
+	bool input_done;
+	bool stdin_waiting;		/* the reader said "no line yet" */
+	bool stop;			/* EPIPE, a fatal error or a signal */
+	int status;
+};
+
+/* Writes a done job's record; EPIPE and other errors stop the run. */
+static void
+finish(struct run *r, struct job *j)
+{
+	bool failed;
+
+	if (job_finish(j, STDOUT_FILENO, &failed) != 0) {
+		if (errno != EPIPE) {
+			log_error("writing records: %s", strerror(errno));
+			r->status = EXIT_FATAL;
+		}
+		r->stop = true;
+		return;
+	}
+	if (failed && r->status == EXIT_OK)
+		r->status = EXIT_RECORDS;
+}
+
+/* The next input record: from stdin, or built from a FILE operand. */
+static enum ndjson_status
+next_record(struct run *r, jv *rec)
+{
+	enum ndjson_status st;
+	char *abs;
+
+	if (r->reader != NULL) {
+		st = ndjson_read(r->reader, rec);
+		if (st == NDJSON_BAD) {
+			log_error("%s", ndjson_error(r->reader));
+			*rec = rec_bad_line(ndjson_line(r->reader),
+			    ndjson_error(r->reader));
+		}
+		return st;
+	}
+	if (r->next_file >= r->o->nfiles)
+		return NDJSON_EOF;
+	if ((abs = job_absolute(r->o->files[r->next_file++])) == NULL)
+		return NDJSON_IOERR;
+	*rec = rec_gz_set(jv_object(), "file", jv_string(abs));
+	free(abs);
+	return NDJSON_RECORD;
+}
+
+static struct job *
+free_slot(struct run *r)
+{
+	int i;
+
+	for (i = 0; i < r->o->jobs; i++)
+		if (job_free_slot(r->jobs[i]))
+			return r->jobs[i];
+	return NULL;
+}
+
+/* Takes records while a slot is free; failures write out at once. */
+static void
+admit(struct run *r)
+{
+	struct job *j;
+	jv rec;
+
+	r->stdin_waiting = false;
+	while (!r->input_done && !r->stop && (j = free_slot(r)) != NULL) {
+		enum ndjson_status st = next_record(r, &rec);
+
+		if (st == NDJSON_AGAIN) {
+			r->stdin_waiting = true;
+			return;
+		}
+		if (st == NDJSON_EOF || st == NDJSON_IOERR) {
+			if (st == NDJSON_IOERR) {
+				log_error("reading records: %s",
+				    strerror(errno));
+				r->status = EXIT_FATAL;
+			}
+			r->input_done = true;
+			return;
+		}
+		gz_stats.records_in++;
+		if (st == NDJSON_BAD) {
+			gz_stats.records_failed++;
+			if (ndjson_write(STDOUT_FILENO, rec) != 0)
+				r->stop = true;
+			else
+				gz_stats.records_out++;
+			if (r->status == EXIT_OK)
+				r->status = EXIT_RECORDS;
+			continue;
+		}
+		if (!job_start(j, rec))
+			finish(r, j);
+	}
+}
+
+/* The fds to watch, and how long poll() may sleep. */
+static int
+watch(struct run *r, int *timeout_ms)
+{
+	double now = clock_monotonic(), wait = MAX_SLEEP_MS / 1000.0;
+	int i, n = 0;
+
+	r->fds[n++] = (struct pollfd){ sig_wakeup_fd(), POLLIN, 0 };
+	if (r->stdin_waiting)
+		r->fds[n++] = (struct pollfd){ STDIN_FILENO, POLLIN, 0 };
+	for (i = 0; i < r->o->jobs; i++) {
+		double w = job_wait(r->jobs[i], now);
+
+		n += job_pollfds(r->jobs[i], r->fds + n);
+		if (w >= 0 && w < wait)
+			wait = w;
+	}
+	*timeout_ms = (int)ceil(wait * 1000);
+	return n;
+}
+
+static int
+running(const struct run *r)
+{
+	int i, n = 0;
+
+	for (i = 0; i < r->o->jobs; i++)
+		n += job_running(r->jobs[i]);
+	return n;
+}
+
+/* A signal or a broken stdout: kill what runs; say so if we still can. */
+static void
+wind_down(struct run *r)
+{
+	int i;
+
+	for (i = 0; i < r->o->jobs; i++) {
+		if (!job_running(r->jobs[i]))
+			continue;
+		job_abandon(r->jobs[i]);
+		/* After EPIPE nobody reads: job_free() drops the record. */
+		if (!r->stop)
+			finish(r, r->jobs[i]);
+	}
+}
+
+static void
+loop(struct run *r)
+{
+	int i, n, timeout_ms;
+
+	for (;;) {
+		admit(r);
+		if (r->stop || sig_stop_requested())
+			break;
+		if (r->input_done && running(r) == 0)
+			break;
+		n = watch(r, &timeout_ms);
+		if (poll(r->fds, (nfds_t)n, timeout_ms) < 0 && errno != EINTR) {
+			log_error("poll: %s", strerror(errno));
+			r->status = EXIT_FATAL;
+			break;
+		}
+		if (sig_stop_requested())
+			break;
+		for (i = 0; i < r->o->jobs && !r->stop; i++)
+			if (job_step(r->jobs[i], clock_monotonic()))
+				finish(r, r->jobs[i]);
+		progress_tick();
+	}
+	wind_down(r);
+}
+
+int
+extract_run(const struct extract_options *o)
+{
+	struct run r = { .o = o, .status = EXIT_OK };
+	int i;
+
+	r.jobs = calloc((size_t)o->jobs, sizeof *r.jobs);
+	r.fds = calloc((size_t)o->jobs * 2 + 2, sizeof *r.fds);
+	if (r.jobs == NULL || r.fds == NULL)
+		goto nomem;
+	for (i = 0; i < o->jobs; i++)
+		if ((r.jobs[i] = job_new(o)) == NULL)
+			goto nomem;
+	if (o->files == NULL) {
+		if ((r.reader = ndjson_reader_new(STDIN_FILENO,
+		    cli_max_record_bytes)) == NULL)
+			goto nomem;
+		ndjson_reader_set_nonblocking(r.reader, true);
+	}
+	loop(&r);
+	if (sig_stop_requested() && r.status == EXIT_OK)
+		r.status = EXIT_RECORDS;
+	goto out;
+nomem:
+	log_error("out of memory");
+	r.status = EXIT_FATAL;
+out:
+	for (i = 0; r.jobs != NULL && i < o->jobs; i++)
+		job_free(r.jobs[i]);
+	free(r.jobs);
+	free(r.fds);
+	ndjson_reader_free(r.reader);
+	return r.status;
+}

@@ -1,0 +1,290 @@
+/*
+ * answer — what to do with OpenSearch's answer to a bulk request: every
+ * item read; 2xx acknowledged (marked, then written to the ledger); 429 and
+ * 5xx items retried alone in a later batch; other items failed with
+ * OpenSearch's error type and reason; whole-request 429/502/503/504 and
+ * transport errors retried with the batch whole; 413 split in halves.
+ */
+#include "run.h"
+#include "cli.h"
+#include "ledger.h"
+#include "log.h"
+#include "rec.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/*
+ * Acknowledged documents: mark them (one statement), then write their
+ * ledger lines.  A line with gz.index therefore means indexed and marked.
+ */
+static void
+acknowledge(struct run *r, struct doc **docs, size_t n)
+{
+	bool mark_failed = false;
+	size_t i;
+
+	if (n == 0)
+		return;
+	/* Once the database failed past its retries, don't wait on it again. */
+	if (r->mark != NULL && (r->mark_broken ||
+	    mark_docs(r->mark, docs, n) != 0)) {
+		mark_failed = r->mark_broken = true;
+		run_fatal(r, EXIT_FATAL, "interrupted", "stopping: nothing "
+		    "more can be marked processed");
+	}
+	for (i = 0; i < n; i++) {
+		struct doc *d = docs[i];
+		jv ix = jv_object_set(jv_object(), jv_string("_id"),
+		    jv_string(d->id));
+
+		ix = jv_object_set(ix, jv_string("status"),
+		    d->status ? jv_number(d->status) : jv_null());
+		ix = jv_object_set(ix, jv_string("result"),
+		    jv_string(d->result));
+		if (r->mark != NULL)
+			ix = jv_object_set(ix, jv_string("marked"),
+			    jv_bool(d->marked));
+		d->ledger = rec_gz_set(d->ledger, "index", ix);
+		if (mark_failed) {
+			run_fail_doc(r, d, "mark_failed", "indexed, but the "
+			    "database could not mark it processed", 0, true);
+			continue;
+		}
+		if (r->mark != NULL && !d->marked && d->gid >= 0)
+			log_warn("id %lld: indexed but not marked: its row is "
+			    "gone or its file_checksum changed since it was "
+			    "listed", d->gid);
+		ledger_indexed(d->marked);
+		stats_observe_duration(clock_monotonic() - d->read_at);
+		gz_stats.inflight--;
+		run_put_line(r, jv_copy(d->ledger));
+		doc_free(d);
+	}
+}
+
+/* A batch OpenSearch did not take as a whole: again later, or give up. */
+static void
+retry_batch(struct run *r, struct batch *b, const char *why,
+    double retry_after)
+{
+	double delay;
+
+	b->attempt++;
+	if (r->stopping) {
+		run_drop_batch(r, b);
+		return;
+	}
+	if (!retry_allowed(&r->o->retry, b->attempt)) {
+		run_fatal(r, EXIT_FATAL, "opensearch_unavailable", "OpenSearch "
+		    "at %s failed %d times in a row: %s", run_target(r),
+		    b->attempt, why);
+		run_drop_batch(r, b);
+		return;
+	}
+	delay = retry_delay(&r->o->retry, b->attempt, retry_after);
+	log_info("bulk of %zu documents: %s; retrying in %.1f s, %d left",
+	    b->n, why, delay, r->o->retry.max_attempts - b->attempt);
+	gz_stats.retries++;
+	b->not_before = clock_monotonic() + delay;
+	run_enqueue(r, b, false);
+}
+
+/* An item answered 429 or 5xx: it alone goes again, in a later batch. */
+static void
+retry_item(struct run *r, struct batch *b, size_t i,
+    const struct item_result *it)
+{
+	struct doc *d = b->docs[i];
+	char why[600];
+
+	d->attempts++;
+	snprintf(why, sizeof why, "%s: %s", it->type, it->reason);
+	if (r->stopping || !retry_allowed(&r->o->retry, d->attempts)) {
+		if (r->stopping)
+			run_drop_doc(r, d, d->attempts);
+		else
+			run_fail_doc(r, d, it->type, why, d->attempts, true);
+		return;
+	}
+	batch_detach(b, i);
+	d->not_before = clock_monotonic() + retry_delay(&r->o->retry,
+	    d->attempts, 0);
+	gz_stats.retries++;
+	log_debug("%s: item %d %s; retrying", d->id, it->status, it->type);
+	d->next = r->retry;
+	r->retry = d;
+}
+
+/*
+ * Items are in request order; an _id out of place means the answer is not
+ * for this body (or was filtered), and positions cannot be trusted.
+ */
+static bool
+items_match(const struct batch *b, const struct item_result *items,
+    char *why, size_t size)
+{
+	size_t i;
+
+	for (i = 0; i < b->n; i++)
+		if (items[i].id[0] != '\0' && strncmp(items[i].id,
+		    b->docs[i]->id, sizeof items[i].id - 1) != 0) {
+			snprintf(why, size, "item %zu is for _id %.40s, not "
+			    "%.40s", i + 1, items[i].id, b->docs[i]->id);
+			return false;
+		}
+	return true;
+}
+
+static void
+read_items(struct run *r, struct batch *b)
+{
+	struct item_result *items = xmalloc(b->n * sizeof *items);
+	struct doc **acked = xmalloc(b->n * sizeof *acked);
+	size_t i, n = 0;
+	char why[200];
+
+	if (!response_items(b->resp, b->resp_len, items, b->n, why,
+	    sizeof why) || !items_match(b, items, why, sizeof why)) {
+		retry_batch(r, b, why, 0);
+		goto out;
+	}
+	for (i = 0; i < b->n; i++) {
+		struct doc *d = b->docs[i];
+		const struct item_result *it = &items[i];
+
+		if (it->status >= 200 && it->status <= 299) {
+			d->status = it->status;
+			snprintf(d->result, sizeof d->result, "%s",
+			    it->result[0] ? it->result : "ok");
+			acked[n++] = d;
+		} else if (it->status == 429 || it->status >= 500) {
+			retry_item(r, b, i, it);
+		} else {
+			run_fail_doc(r, d, it->type, it->reason, d->attempts + 1,
+			    false);
+		}
+	}
+	batch_free(b);
+	acknowledge(r, acked, n);
+out:
+	free(items);
+	free(acked);
+}
+
+/* 413: too big for http.max_content_length; halves until each fits. */
+static void
+split_batch(struct run *r, struct batch *b)
+{
+	if (b->n == 1) {
+		char why[160];
+
+		snprintf(why, sizeof why, "OpenSearch refused a %zu-byte "
+		    "request with this document alone (413)", b->len);
+		run_fail_doc(r, b->docs[0], "too_large", why, b->attempt + 1,
+		    false);
+		batch_free(b);
+		return;
+	}
+	log_info("bulk of %zu documents, %zu bytes, is too large (413); "
+	    "splitting it", b->n, b->len);
+	run_enqueue(r, batch_split(b), true);
+	run_enqueue(r, b, true);
+}
+
+static void
+refuse_batch(struct run *r, struct batch *b, long status)
+{
+	char type[96], reason[400];
+	size_t i;
+
+	response_error(b->resp, b->resp_len, status, type, sizeof type,
+	    reason, sizeof reason);
+	if (status == 401 || status == 403) {
+		run_fatal(r, EXIT_USAGE, status == 401 ? "unauthorized" :
+		    "forbidden", "OpenSearch at %s refused the credentials"
+		    "%s%s (%ld %s: %s)", run_target(r), r->o->user ? " of " :
+		    "", r->o->user ? r->o->user : "", status, type, reason);
+		run_drop_batch(r, b);
+		return;
+	}
+	log_error("OpenSearch refused a bulk of %zu documents: HTTP %ld %s: "
+	    "%s", b->n, status, type, reason);
+	for (i = 0; i < b->n; i++)
+		run_fail_doc(r, b->docs[i], type, reason, b->attempt + 1, false);
+	batch_free(b);
+}
+
+static void
+unlink_flying(struct run *r, struct batch *b)
+{
+	struct batch **p;
+
+	for (p = &r->flying; *p != NULL; p = &(*p)->next)
+		if (*p == b) {
+			*p = b->next;
+			break;
+		}
+	b->next = NULL;
+}
+
+void
+run_answered(void *arg, struct batch *b, const struct bulk_outcome *out)
+{
+	struct run *r = arg;
+	char why[400];
+
+	unlink_flying(r, b);
+	if (out->curl_code != 0) {
+		snprintf(why, sizeof why, "%s (curl %d)", b->error,
+		    out->curl_code);
+		if (bulk_transient(out->curl_code))
+			retry_batch(r, b, why, 0);
+		else {
+			run_fatal(r, out->curl_code == 60 || out->curl_code ==
+			    77 || out->curl_code == 58 ? EXIT_USAGE :
+			    EXIT_FATAL, "opensearch_unavailable", "OpenSearch "
+			    "at %s: %s", run_target(r), why);
+			run_drop_batch(r, b);
+		}
+	} else if (out->status == 200) {
+		read_items(r, b);
+	} else if (out->status == 413) {
+		split_batch(r, b);
+	} else if (retry_http_status(out->status)) {
+		char type[96], reason[200];
+
+		response_error(b->resp, b->resp_len, out->status, type,
+		    sizeof type, reason, sizeof reason);
+		snprintf(why, sizeof why, "HTTP %ld %s: %s", out->status,
+		    type, reason);
+		retry_batch(r, b, why, out->retry_after);
+	} else {
+		refuse_batch(r, b, out->status);
+	}
+}
+
+/* --output: the body goes to the file and, once on disk, counts as sent. */
+void
+run_written(struct run *r, struct batch *b)
+{
+	const void *data = r->o->gzip ? (const void *)b->gz : b->body;
+	size_t len = r->o->gzip ? b->gz_len : b->len, i;
+
+	if (write_all(r->out_fd, data, len) != 0 || fsync(r->out_fd) != 0) {
+		run_fatal(r, EXIT_FATAL, "output_failed", "writing %s: %s",
+		    r->o->output, strerror(errno));
+		run_drop_batch(r, b);
+		return;
+	}
+	gz_stats.bytes += len;
+	for (i = 0; i < b->n; i++)
+		snprintf(b->docs[i]->result, sizeof b->docs[i]->result,
+		    "written");
+	acknowledge(r, b->docs, b->n);
+	batch_free(b);
+}
+

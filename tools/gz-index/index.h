@@ -1,0 +1,179 @@
+/*
+ * gz-index — what its modules share: the options, a document on its way to
+ * OpenSearch, and a batch (one _bulk request body and the documents in it).
+ *
+ * A document's bytes (its action line and source line) live in exactly one
+ * place at a time: in doc->frag while it waits, or inside the body of the
+ * batch that holds it.  So memory is bounded by --batch-bytes times the
+ * batches alive (--concurrency in flight, one filling, one waiting).
+ */
+#ifndef GZ_INDEX_H
+#define GZ_INDEX_H
+
+#include "retry.h"
+
+#include <jv.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct index_options {
+	const char *url;	/* OpenSearch base URL, no trailing slash */
+	const char *index;
+	const char *user;	/* basic auth, or NULL */
+	const char *password;
+	const char *cacert;
+	bool insecure;
+	const char *output;	/* --output FILE instead of sending */
+	size_t batch_docs;
+	size_t batch_bytes;
+	double flush_secs;
+	int concurrency;
+	bool gzip;
+	bool mark;
+	bool create_index;
+	bool store_text;
+	const char *db;		/* --db, or NULL */
+	const char *files_endpoint;	/* QUERIDO_DIARIO_FILES_ENDPOINT */
+	bool relative_paths;	/* USE_RELATIVE_FILE_PATHS */
+	struct retry_policy retry;
+	double stop_grace;	/* seconds to finish in-flight work on a stop */
+};
+
+struct doc {
+	struct doc *next;	/* in the retry or store list */
+	jv ledger;		/* the record without source_text */
+	jv text;		/* source_text until stored (--store-text) */
+	char *id;		/* the document _id */
+	long long gid;		/* gazette id to mark, -1 when none */
+	char *sum;		/* file_checksum to match, NULL when none */
+	char *key;		/* storage key of the .txt (--store-text) */
+	char *frag;		/* action + source lines, when in no batch */
+	size_t frag_len;
+	size_t off;		/* where the lines sit in the batch body */
+	int attempts;		/* bulk attempts that answered for this item */
+	double not_before;	/* earliest retry, monotonic seconds */
+	double read_at;
+	int status;		/* the item's HTTP status once acknowledged */
+	char result[16];	/* "created", "updated", "written" */
+	bool marked;
+	bool claimed;		/* the record carries gz.claim (gz-list --claim) */
+};
+
+/*
+ * What CURLOPT_PRIVATE points at, first member of every transfer on the
+ * shared multi handle: bulk requests, and .txt uploads (--store-text).
+ */
+struct xfer {
+	/* NULL for a bulk request; else called when the transfer ended. */
+	void (*done)(struct xfer *x, int curl_code, long status,
+	    double retry_after);
+};
+
+struct batch {
+	struct xfer x;
+	struct batch *next;	/* in the send queue */
+	struct doc **docs;
+	size_t n, cap;
+	char *body;		/* the _bulk body: every doc's lines in order */
+	size_t len, body_cap;
+	unsigned char *gz;	/* gzip of body (--gzip), built to send */
+	size_t gz_len;
+	int attempt;		/* request-level attempts so far */
+	double not_before;
+	double first_at;	/* when its first document arrived */
+	double sent_at;
+	void *easy;		/* the transfer while in flight (CURL *) */
+	char error[256];	/* libcurl's words for a failed transfer */
+	char *resp;		/* response body */
+	size_t resp_len, resp_cap;
+};
+
+/* options.c: flags, then the environment; exits 2 on a usage error. */
+void options_parse(int argc, char **argv, struct index_options *o);
+
+/* batch.c */
+struct doc *doc_new(jv rec, const struct index_options *o, jv *error);
+void doc_free(struct doc *d);
+struct batch *batch_new(void);
+/* Frees the batch and its body, not the documents. */
+void batch_free(struct batch *b);
+/* Moves d's lines into the body (d->frag is freed). */
+void batch_add(struct batch *b, struct doc *d);
+/* Copies document i's lines back into its frag so it can leave the batch. */
+void batch_detach(struct batch *b, size_t i);
+/* Splits b in halves: b keeps the first, the result holds the second. */
+struct batch *batch_split(struct batch *b);
+/* Compresses the body into b->gz; false when zlib failed. */
+bool batch_gzip(struct batch *b);
+void xoom(size_t size) __attribute__((noreturn));
+void *xmalloc(size_t size);
+void *xcalloc(size_t size);
+void *xrealloc(void *p, size_t size);
+char *xstrdup(const char *s);
+
+/* response.c */
+struct item_result {
+	int status;
+	char id[256];
+	char result[16];
+	char type[96];
+	char reason[400];
+};
+/* Reads every item of a bulk response; false when it is not one for n docs. */
+bool response_items(const char *body, size_t len, struct item_result *items,
+    size_t n, char *why, size_t size);
+/* The error type and reason of a request-level failure body (any shape). */
+void response_error(const char *body, size_t len, long status, char *type,
+    size_t tsize, char *reason, size_t rsize);
+
+/* bulk.c */
+struct bulk;
+struct bulk_outcome {
+	int curl_code;		/* CURLcode of the transfer */
+	long status;		/* HTTP status, 0 when none arrived */
+	double retry_after;	/* seconds, 0 when absent */
+};
+typedef void bulk_done_fn(void *arg, struct batch *b,
+    const struct bulk_outcome *out);
+struct bulk *bulk_new(const struct index_options *o);
+void bulk_free(struct bulk *k);
+/* Starts sending b (its gzip when --gzip). */
+void bulk_send(struct bulk *k, struct batch *b);
+/* Moves transfers on; calls done for each one that finished. */
+void bulk_perform(struct bulk *k, bulk_done_fn *done, void *arg);
+/* Waits for network activity, an extra fd or timeout_ms. */
+void bulk_wait(struct bulk *k, int *fds, unsigned nfds, int timeout_ms);
+/* Drops b's transfer, answered or not. */
+void bulk_abandon(struct bulk *k, struct batch *b);
+int bulk_inflight(const struct bulk *k);
+/* Runs another transfer (easy, whose CURLOPT_PRIVATE is x) alongside. */
+void bulk_add_other(struct bulk *k, void *easy);
+/* Takes it off, finished or not. */
+void bulk_remove_other(struct bulk *k, void *easy);
+/* What every request to OpenSearch shares: auth, TLS, timeouts. */
+void bulk_setup(void *easy, const struct index_options *o);
+/* Transport failures after which the request may be sent again. */
+bool bulk_transient(int curl_code);
+
+/* mark.c */
+struct mark;
+/* Connects and checks the table; NULL with *status = EXIT_USAGE if not. */
+struct mark *mark_open(const char *db, const struct retry_policy *retry,
+    int *status);
+void mark_close(struct mark *m);
+/*
+ * Marks the documents' gazettes processed in one statement and sets
+ * d->marked for the rows that matched.  Returns 0, or EXIT_FATAL when the
+ * database failed past the retries.
+ */
+int mark_docs(struct mark *m, struct doc **docs, size_t n);
+/* A claimed gazette failed here or upstream: expire its claim (batched). */
+void mark_release(struct mark *m, long long gid);
+/* Sends the pending releases when due, or at once with now. */
+void mark_settle(struct mark *m, bool now);
+
+/* mapping.c */
+extern const char mapping_json[];
+int mapping_create(const struct index_options *o);
+
+#endif

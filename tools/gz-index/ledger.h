@@ -1,0 +1,23 @@
+/*
+ * ledger — gz-index's stdout and its closing tally (see ledger.c).
+ */
+#ifndef GZ_INDEX_LEDGER_H
+#define GZ_INDEX_LEDGER_H
+
+#include <jv.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/*
+ * Writes rec (consumed) as one ledger line and counts its gz.error, if any.
+ * Returns 0, or -1 once stdout failed (ledger_errno() says how; EPIPE
+ * means the reader went away).  Later lines are then only counted.
+ */
+int ledger_put(jv rec);
+int ledger_errno(void);
+/* Counts one acknowledged document. */
+void ledger_indexed(bool marked);
+/* "indexed 95 (marked 95), failed: gz-index/too_large 1, retries 2, ..." */
+const char *ledger_summary(bool marking, char *buf, size_t size);
+
+#endif

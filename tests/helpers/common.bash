@@ -76,6 +76,6 @@ gz_stop_pidfile() {
 		done
 		gz_alive "$pid" && kill -KILL "$pid" 2>/dev/null
 	fi
-	wait "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null || true
 	return 0
 }

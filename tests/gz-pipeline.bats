@@ -1,0 +1,173 @@
+# gz-pipeline, the driver: the four real tools against a real PostgreSQL, a
+# folder of files and the OpenSearch double; its exit status, logs, ledger,
+# summary and signal handling.
+load helpers/common
+load helpers/pg
+load helpers/opensearch
+
+setup_file() {
+	pg_start
+	opensearch_start
+}
+
+teardown_file() {
+	opensearch_stop
+	pg_stop
+}
+
+setup() {
+	pg_reset
+	opensearch_reset
+	BUCKET="$BATS_TEST_TMPDIR/bucket"
+	RUN="$BATS_TEST_TMPDIR/run"
+	mkdir -p "$BUCKET"
+	export TMPDIR="$BATS_TEST_TMPDIR"
+	PIPELINE=(--run-id test-run --log-dir "$RUN" --list-mode=unprocessed
+		--fetch-source="dir:$BUCKET" --index-flush-ms=200)
+}
+
+# seed_texts N: N gazettes whose files are small TXT documents in $BUCKET,
+# each with its real MD5 as file_checksum (gz-fetch verifies it).
+seed_texts() {
+	local n=$1 i key sum values=""
+	pg_sql "INSERT INTO territories VALUES ('3550308','São Paulo','SP','São Paulo')" >/dev/null
+	for i in $(seq 1 "$n"); do
+		key="3550308/2024-01-02/$i.txt"
+		mkdir -p "$BUCKET/${key%/*}"
+		printf 'Diário Oficial de São Paulo, edição %d.\nPortaria nº %d: nomeia servidores.\n' \
+			"$i" "$i" >"$BUCKET/$key"
+		sum=$(md5sum <"$BUCKET/$key" | cut -d' ' -f1)
+		values="$values${values:+,}($i, date '2024-01-02', '$i', false, 'executive',
+			'$sum', '$key', 'https://example.org/$i.txt', now(), now(), '3550308', false)"
+	done
+	pg_sql "INSERT INTO gazettes (id, date, edition_number, is_extra_edition, power,
+		file_checksum, file_path, file_url, scraped_at, created_at, territory_id,
+		processed) VALUES $values" >/dev/null
+}
+
+# pipeline ARGS...: gz-pipeline over $BUCKET with its logs in $RUN.
+pipeline() {
+	gz-pipeline "${PIPELINE[@]}" "$@"
+}
+
+@test "--help names every option, and a bad option or missing tool exits 2" {
+	run -0 gz-pipeline --help
+	for opt in ledger log-dir run-id quiet list- fetch- extract- index-; do
+		[[ "$output" == *"--$opt"* ]] || fail "--help does not mention --$opt"
+		grep -q -- "$opt" "$GZ_ROOT/man/gz-pipeline.1" ||
+			fail "gz-pipeline.1 does not mention --$opt"
+	done
+	run -2 --separate-stderr gz-pipeline --no-such-option
+	[[ "$stderr" == *"unknown option '--no-such-option'"* ]]
+	PATH=/usr/bin:/bin run -2 --separate-stderr "$GZ_ROOT/bin/gz-pipeline"
+	[[ "$stderr" == *"gz-list not found on PATH"* ]]
+}
+
+@test "a clean run indexes and marks every gazette, keeps logs and metrics, and sums up" {
+	seed_texts 25
+	run -0 --separate-stderr pipeline
+	assert_equal "$(wc -l <"$RUN/ledger.ndjson")" 25
+	jq -se 'map(select(.gz.index.marked)) | length == 25' "$RUN/ledger.ndjson"
+	run -0 pg_sql "SELECT count(*) FROM gazettes WHERE processed"
+	assert_output 25
+	run -0 opensearch_docs querido-diario
+	assert_equal "$(echo "$output" | jq -s 'map(select(._source.source_text |
+		test("Portaria nº"))) | length')" 25
+	for stage in list fetch extract index; do
+		assert_file_exists "$RUN/$stage.log"
+		assert_file_exists "$RUN/$stage.prom"
+		assert_equal "$(cat "$RUN/$stage.rc")" 0
+		assert_file_not_exists "$RUN/$stage.pid"
+		# every log line carries the run id
+		run grep -vc 'test-run' "$RUN/$stage.log"
+		assert_output 0
+	done
+	# no fifo or spool file is left behind
+	run find "$RUN" "$BATS_TEST_TMPDIR/gz-spool" -name '.*fifo' -o -type f -path '*gz-spool*'
+	assert_output ""
+}
+
+@test "the summary counts failures by stage and code, and the exit status is the worst stage's" {
+	seed_texts 6
+	rm "$BUCKET/3550308/2024-01-02/2.txt"
+	printf '%%PDF-1.4\nbroken' >"$BUCKET/3550308/2024-01-02/4.txt"
+	pg_sql "UPDATE gazettes SET file_checksum = NULL WHERE id = 4" >/dev/null
+	run -1 --separate-stderr pipeline --quiet
+	[[ "$stderr" == *"gz-pipeline[test-run]: listed:  6"* ]]
+	[[ "$stderr" == *"gz-pipeline[test-run]: indexed: 4"* ]]
+	[[ "$stderr" == *"gz-pipeline[test-run]: failed:  2"* ]]
+	[[ "$stderr" == *"1 gz-fetch not_found"* ]]
+	[[ "$stderr" == *"1 gz-extract extractor_failed"* ]]
+	[[ "$stderr" == *"peak RSS: list "*" MB, fetch "*" MB, extract "*" MB, index "*" MB"* ]]
+	# --quiet keeps the stages' own lines out of stderr, but in their logs
+	[[ "$stderr" != *"gz-fetch[test-run]: done"* ]]
+	grep -q 'gz-fetch\[test-run\]: done' "$RUN/fetch.log"
+	run -0 pg_sql "SELECT id FROM gazettes WHERE NOT processed ORDER BY id"
+	assert_output $'2\n4'
+}
+
+@test "a stage that cannot reach its service makes the run exit 3, marking nothing" {
+	seed_texts 3
+	run -3 --separate-stderr pipeline --index-url=http://127.0.0.1:1 \
+		--index-retries=1
+	[[ "$stderr" == *"gz-index exited 3"* ]]
+	run -0 pg_sql "SELECT count(*) FROM gazettes WHERE processed"
+	assert_output 0
+}
+
+@test "options pass through with spaces intact, and --ledger puts the ledger elsewhere" {
+	seed_texts 2
+	run -0 --separate-stderr pipeline --ledger "$BATS_TEST_TMPDIR/my ledger.ndjson" \
+		--list-db="host=$PGHOST port=$PGPORT dbname=$PGDATABASE" --index-batch-docs=1
+	assert_equal "$(wc -l <"$BATS_TEST_TMPDIR/my ledger.ndjson")" 2
+	assert_file_not_exists "$RUN/ledger.ndjson"
+}
+
+# wait_stage_pid NAME: print the pid of a running stage once it has one.
+wait_stage_pid() {
+	wait_for test -s "$RUN/$1.pid" && cat "$RUN/$1.pid"
+}
+
+@test "SIGTERM to the driver stops every stage; only acknowledged gazettes are marked" {
+	seed_texts 40
+	# a slow index keeps the run going long enough to be stopped
+	opensearch_fault '{"slow_ms": {"ms": 300, "times": -1}}'
+	gz-pipeline "${PIPELINE[@]}" --quiet --index-batch-docs=2 \
+		--index-concurrency=1 >"$BATS_TEST_TMPDIR/out" 2>&1 &
+	local driver=$!
+	wait_stage_pid index >/dev/null
+	wait_for test -s "$RUN/ledger.ndjson"
+	kill -TERM "$driver"
+	local status=0
+	wait "$driver" || status=$?
+	[ "$status" -ne 0 ] || fail "a stopped run must not exit 0"
+	for stage in list fetch extract index; do
+		[ -f "$RUN/$stage.rc" ] || fail "gz-$stage left no status"
+	done
+	run pgrep -f "test-run|gz-(list|fetch|extract|index) " -a
+	refute_output --partial "$RUN"
+	# every marked gazette has its document
+	local marked indexed
+	marked=$(pg_sql "SELECT id FROM gazettes WHERE processed ORDER BY id")
+	indexed=$(opensearch_docs querido-diario | jq -r '._source.id' | sort -n)
+	run comm -23 <(echo "$marked" | sort) <(echo "$indexed" | sort)
+	assert_output ""
+	[ "$(echo "$marked" | grep -c .)" -lt 40 ] || fail "the run was not stopped early"
+	jq -e . "$RUN/ledger.ndjson" >/dev/null
+}
+
+@test "a stage killed with SIGKILL makes the run exit 128+9" {
+	seed_texts 40
+	opensearch_fault '{"slow_ms": {"ms": 300, "times": -1}}'
+	gz-pipeline "${PIPELINE[@]}" --quiet --index-batch-docs=2 \
+		--index-concurrency=1 >"$BATS_TEST_TMPDIR/out" 2>&1 &
+	local driver=$! pid
+	pid=$(wait_stage_pid index)
+	wait_for test -s "$RUN/ledger.ndjson"
+	kill -KILL "$pid"
+	local status=0
+	wait "$driver" || status=$?
+	assert_equal "$status" 137
+	assert_equal "$(cat "$RUN/index.rc")" 137
+	grep -q "gz-index exited 137" "$BATS_TEST_TMPDIR/out"
+}

@@ -61,8 +61,10 @@ read_item(jv el, struct item_result *it)
 	keys = jv_keys(jv_copy(el));
 	body = jv_object_get(el, jv_array_get(keys, 0));
 	status = jv_object_get(jv_copy(body), jv_string("status"));
+	/* Range first: converting 1e300 (or NaN) to int is undefined. */
 	if (jv_get_kind(body) == JV_KIND_OBJECT &&
-	    jv_get_kind(status) == JV_KIND_NUMBER) {
+	    jv_get_kind(status) == JV_KIND_NUMBER &&
+	    jv_number_value(status) >= 100 && jv_number_value(status) < 600) {
 		it->status = (int)jv_number_value(status);
 		copy_field(body, "_id", it->id, sizeof it->id);
 		copy_field(body, "result", it->result, sizeof it->result);

@@ -4,8 +4,9 @@
 # it uses apt-get directly; otherwise sudo, if there is one.
 set -eu
 
+# libclang-rt-14-dev: libFuzzer for `make fuzz` (clang only recommends it).
 PACKAGES="
-build-essential pkg-config clang
+build-essential pkg-config clang libclang-rt-14-dev
 libcurl4-openssl-dev libpq-dev libjq-dev libmagic-dev zlib1g-dev
 libzip-dev libxml2-dev libssl-dev
 postgresql-15 postgresql-client-15

@@ -60,7 +60,9 @@ read_item(jv el, struct item_result *it)
 	}
 	keys = jv_keys(jv_copy(el));
 	body = jv_object_get(el, jv_array_get(keys, 0));
-	status = jv_object_get(jv_copy(body), jv_string("status"));
+	/* jv_object_get asserts an object: {"index": 3} would abort. */
+	status = jv_get_kind(body) == JV_KIND_OBJECT ?
+	    jv_object_get(jv_copy(body), jv_string("status")) : jv_invalid();
 	/* Range first: converting 1e300 (or NaN) to int is undefined. */
 	if (jv_get_kind(body) == JV_KIND_OBJECT &&
 	    jv_get_kind(status) == JV_KIND_NUMBER &&

@@ -358,7 +358,7 @@ open(os.path.join(res, "latest.md"), "w", encoding="utf-8").write("\n".join(L) +
 # ----------------------------------------------------------------- chart
 dat = os.path.join(raw, "chart.dat")
 with open(dat, "w") as d:
-    d.write("stage gz limit peak bound\n")
+    d.write("# stage gz limit peak bound\n")
     for st in ("list", "fetch", "extract", "index"):
         d.write("gz-%s %f %f %f %d\n" % (st, rate(st + ".gz", N) or 0, rate(st + ".limit", N) or 0,
                                          peak("pipe.loopback." + st) or peak(st + ".gz") or 0,

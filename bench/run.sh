@@ -5,7 +5,7 @@
 # two OpenSearch doubles: one as is, one with --latency-ms 30).  Writes
 # bench/results/latest.md, latest.png and raw/ (every measurement).
 #
-#   bench/run.sh              full run (BENCH_DOCS=1000 documents, giant
+#   bench/run.sh              full run (BENCH_DOCS=500 documents, giant
 #                             document included, 3 repetitions, 1,000,000 rows
 #                             for the paging comparison)
 #   QUICK=1 bench/run.sh      smoke run, under two minutes (60 documents, no
@@ -31,7 +31,7 @@ if [ -n "${QUICK:-}" ] && [ "${QUICK:-0}" != 0 ]; then
 	GIANT=""
 else
 	QUICK=0
-	N=${BENCH_DOCS:-1000} REPS=${BENCH_REPS:-3} ROWS=${BENCH_ROWS:-1000000}
+	N=${BENCH_DOCS:-500} REPS=${BENCH_REPS:-3} ROWS=${BENCH_ROWS:-1000000}
 	GIANT="--giant"
 fi
 SEED=${BENCH_SEED:-1}
@@ -269,6 +269,7 @@ lsql="SELECT row_to_json(x) FROM (SELECT g.id, g.territory_id, t.name AS territo
  AND g.file_path NOT LIKE '%.zip' ORDER BY g.id DESC) x"
 for rep in $(seq 1 "$REPS"); do
 	say "stages alone, repetition $rep"
+	reset_state
 	PROM="$raw/list.prom" tm list.gz "$rep" "$N" sh -c 'gz-list --mode unprocessed --quiet --metrics-file "$1/list.prom" >"$2/list.ndjson"' _ "$raw" "$W"
 	tm list.limit "$rep" "$N" sh -c 'psql -X -q -c "\\copy ($1) TO STDOUT" >/dev/null' _ "$lsql"
 
@@ -399,7 +400,7 @@ for rep in $(seq 1 "$REPS"); do
 done
 # Each size once (OFFSET's cost is far above the noise); OFFSET up to the
 # size whose predicted time stays under BENCH_OFFSET_MAX seconds.
-offset_max=${BENCH_OFFSET_MAX:-$([ $QUICK = 1 ] && echo 15 || echo 240)}
+offset_max=${BENCH_OFFSET_MAX:-$([ $QUICK = 1 ] && echo 15 || echo 120)}
 offset_stop=""
 for div in 16 8 4 2 1; do
 	n=$((ROWS / div))

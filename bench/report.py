@@ -183,7 +183,7 @@ out("")
 bl = [json.loads(x) for x in open(os.path.join(raw, "baseline.jsonl")) if x.strip()] \
     if os.path.exists(os.path.join(raw, "baseline.jsonl")) else []
 skipped = [b["left_unprocessed"] for b in bl]
-if bl:
+if bl and any(s for s in skipped):
     out("The baseline listed %s and left %s of the %d gazettes unprocessed per run "
         "(OFFSET paging while marking skips rows once there is more than one page)."
         % ("/".join(str(b["listed"]) for b in bl), "/".join(str(s) for s in skipped), N))

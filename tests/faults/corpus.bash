@@ -84,6 +84,21 @@ corpus_make() {
 	        f.write(data)
 	    plan.write("%d\t%s\t%s\t%s\t%s\n" % (i, key, hashlib.md5(data).hexdigest(),
 	                                         kind, needle or "\\N"))
+
+	# Spare files a test may point rows at (corpus_use): PDFs that need
+	# seconds and ~730 MB to convert, and more corrupt ones.
+	extra = open(os.path.join(out, "extra.tsv"), "w")
+	spare = [("heavy", os.path.join(fix, "..", "gz-extract", "heavy.pdf")),
+	         ("corrupt", os.path.join(fix, "corrompido.pdf")),
+	         ("corrupt", os.path.join(fix, "truncado.pdf"))]
+	os.makedirs(os.path.join(out, "files", "spare"), exist_ok=True)
+	for j in range(1, 25):
+	    kind, path = spare[0] if j <= 4 else spare[1 + j % 2]
+	    data = vary("x.pdf", open(path, "rb").read(), 10000 + j)
+	    key = "spare/%s-%d.pdf" % (kind, j)
+	    with open(os.path.join(out, "files", key), "wb") as f:
+	        f.write(data)
+	    extra.write("%s\t%s\t%s\n" % (kind, key, hashlib.md5(data).hexdigest()))
 	PY
 }
 
@@ -130,6 +145,28 @@ corpus_load() {
 	    split_part(key, '/', 1), false
 	  FROM plan;
 	SQL
+}
+
+# corpus_use KIND N: N ok rows (ids ending in 1, from the newest: the
+# first listed) get a spare file of KIND (heavy: at most 4; corrupt: at
+# most 20); their expectation becomes KIND.
+corpus_use() {
+	local kind=$1 n=$2
+	psql -X -q -v ON_ERROR_STOP=1 >/dev/null <<-SQL
+	CREATE TEMP TABLE spare (kind text, key text, sum text);
+	\\copy spare FROM '$FAULT_CORPUS/extra.tsv'
+	CREATE TEMP TABLE pick AS
+	  SELECT m.id, s.key, s.sum FROM
+	    (SELECT id, row_number() OVER (ORDER BY id DESC) AS r FROM fault_expect
+	     WHERE kind = 'ok' AND id % 10 = 1 ORDER BY id DESC LIMIT $n) m
+	    JOIN (SELECT key, sum, row_number() OVER (ORDER BY key) AS r FROM spare
+	          WHERE kind = '$kind') s USING (r);
+	UPDATE fault_expect f SET kind = '$kind', needle = NULL FROM pick
+	  WHERE f.id = pick.id;
+	UPDATE gazettes g SET file_path = pick.key, file_checksum = pick.sum
+	  FROM pick WHERE g.id = pick.id;
+	SQL
+	[ "$(pg_sql "SELECT count(*) FROM fault_expect WHERE kind = '$kind'")" -ge "$n" ]
 }
 
 # corpus_make_missing N: N more ok rows (ids ending in 5) point at keys that

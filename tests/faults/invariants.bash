@@ -68,9 +68,9 @@ _pipeline_cmd() {
 	PIPE_CMD=(env TMPDIR="$FAULT_TMP" gz-pipeline --quiet --run-id "$name"
 		--log-dir "$RUNS/$name" --ledger "$RUNS/$name/ledger.ndjson"
 		--list-mode=unprocessed --list-page-size=50 --list-progress=0
-		--fetch-spool="$SPOOL" --fetch-jobs=4 --fetch-progress=0
-		--extract-jobs=2 --extract-progress=0
-		--index-create-index --index-batch-docs=20 --index-flush-ms=100
+		--fetch-spool="$SPOOL" --fetch-jobs=8 --fetch-progress=0
+		--extract-jobs=4 --extract-progress=0
+		--index-create-index --index-batch-docs=50 --index-flush-ms=50
 		--index-progress=0 "$@")
 }
 
@@ -112,6 +112,11 @@ processed_count() {
 	pg_sql "SELECT count(*) FROM gazettes WHERE processed"
 }
 
+# ok_count: how many gazettes are processable.
+ok_count() {
+	pg_sql "SELECT count(*) FROM fault_expect WHERE kind = 'ok'"
+}
+
 # wait_progress N [SECONDS]: until at least N gazettes are marked.
 wait_progress() {
 	local n=$1 limit=${2:-60} i
@@ -132,21 +137,21 @@ stage_pid() {
 # fault_procs: processes this suite started that still live: anything
 # with our marker in its environment, or the spool on its command line.
 fault_procs() {
-	local d pid
-	for d in /proc/[0-9]*; do
-		pid=${d#/proc/}
+	local f pid cmd
+	for f in $( {
+		grep -lzxF "GZ_FAULT_SUITE_MARK=$GZ_FAULT_SUITE_MARK" /proc/[0-9]*/environ
+		grep -lF "$SPOOL" /proc/[0-9]*/cmdline
+	} 2>/dev/null | sort -u); do
+		pid=${f#/proc/}
+		pid=${pid%%/*}
 		[ "$pid" = "$$" ] || [ "$pid" = "$BASHPID" ] && continue
 		gz_alive "$pid" || continue
-		if tr '\0' '\n' <"$d/environ" |
-			grep -qxF "GZ_FAULT_SUITE_MARK=$GZ_FAULT_SUITE_MARK" ||
-			tr '\0' ' ' <"$d/cmdline" 2>/dev/null | grep -qF "$SPOOL"; then
-			# Our own bats processes carry the marker too: keep only
-			# what a run started (the driver, stages, converters).
-			tr '\0' ' ' <"$d/cmdline" 2>/dev/null |
-				grep -qE 'gz-(pipeline|list|fetch|extract|index)|pdftotext|antiword|catdoc|tee |cat ' &&
-				echo "$pid $(tr '\0' ' ' <"$d/cmdline")"
-		fi
-	done 2>/dev/null
+		cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)
+		# Our own bats processes carry the marker too: keep only what a
+		# run starts (the driver, its stages, log copiers, converters).
+		[[ "$cmd" =~ gz-(pipeline|list|fetch|extract|index)|pdftotext|antiword|catdoc|^tee\ |^cat\  ]] &&
+			echo "$pid $cmd"
+	done
 	return 0
 }
 

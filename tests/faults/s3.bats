@@ -1,4 +1,4 @@
-# Fault suite, storage side: the whole pipeline (gz-pipeline over 320
+# Fault suite, storage side: the whole pipeline (gz-pipeline over 300
 # gazettes, real PostgreSQL, s3rver behind the S3 proxy double, the
 # OpenSearch double) while the proxy answers errors, resets connections or
 # objects are absent; then a clean rerun.  The invariants checked after

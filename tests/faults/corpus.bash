@@ -14,7 +14,7 @@
 #                     unsupported  a zip named .pdf, a PNG
 #                     zip          a .zip path: never listed (every mode skips
 #                                  them), so never processed
-#                   A test may add kinds of its own (see faults-extract.bats).
+#                   corpus_use adds "heavy" (extract.bats) and more "corrupt" rows.
 #   corpus_make_missing N
 #                   N more ok rows point at keys that do not exist
 #

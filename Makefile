@@ -7,6 +7,7 @@
 #   make demo            install missing packages, build, run the pipeline on demo/
 #   make install PREFIX=/usr/local
 #   make lint            banned functions and man page lint
+#   make fuzz            libFuzzer targets in fuzz/, FUZZ_SECONDS (60) each
 
 PREFIX  ?= /usr/local
 CC      ?= cc
@@ -37,7 +38,7 @@ TOOL_BIN = $(TOOLS:%=$(BUILD)/bin/%)
 TEST_BIN = $(patsubst tests/progs/%.c,$(BUILD)/test/%,$(wildcard tests/progs/*.c))
 
 .PHONY: all bin deps test test-release test-sanitize demo install clean lint \
-	bench check-deps
+	bench check-deps fuzz
 .SUFFIXES:
 # Keep object files: they are inputs of later links, not throwaway steps.
 .SECONDARY:
@@ -89,6 +90,11 @@ test-sanitize:
 demo: deps all
 	@sh demo/run.sh
 
+# make bench [QUICK=1]: see bench/run.sh; results in bench/results/latest.md.
+bench: all
+	@sh bench/install-deps.sh
+	@QUICK=$(QUICK) bash bench/run.sh
+
 lint:
 	@! grep -nE '\b(system|popen|sprintf|strcpy|strcat|atoi|strtok)\(' \
 	    lib/*.c lib/*.h tools/*/*.c || { echo "lint: banned function" >&2; exit 1; }
@@ -103,3 +109,45 @@ install: all
 
 clean:
 	rm -rf build $(TOOLS:%=bin/%)
+
+# libFuzzer targets (clang only), built apart in build/fuzz: each fuzz/NAME.c
+# links with the objects FUZZ_OBJ_NAME lists, compiled again with coverage
+# instrumentation and ASan+UBSan.  New inputs go to build/fuzz/corpus/NAME,
+# crashes to build/fuzz/crashes/NAME; the seeds in fuzz/corpus stay as they are.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD    = build/fuzz
+FUZZ_TARGETS  = $(patsubst fuzz/%.c,%,$(wildcard fuzz/*.c))
+FUZZ_CFLAGS   = -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -g \
+		-O1 -fno-omit-frame-pointer -fno-sanitize-recover=all \
+		-fsanitize=fuzzer-no-link,address,undefined -Ifuzz -Ilib \
+		-Itools/gz-index
+FUZZ_OBJ_ndjson    = lib/ndjson.o lib/text.o
+FUZZ_LDFLAGS_ndjson = -Wl,--wrap=read
+FUZZ_OBJ_textclean = lib/textclean.o lib/text.o
+FUZZ_OBJ_response  = tools/gz-index/response.o
+
+$(FUZZ_BUILD)/%.o: %.c $(wildcard fuzz/*.h lib/*.h tools/gz-index/*.h)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_BUILD)/bin/%: $(FUZZ_BUILD)/fuzz/%.o \
+    $$(addprefix $(FUZZ_BUILD)/,$$(FUZZ_OBJ_$$*))
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -fsanitize=fuzzer,address,undefined $(FUZZ_LDFLAGS_$*) \
+	    -o $@ $^ -ljq -lm
+
+fuzz: $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/bin/%)
+	@for t in $(FUZZ_TARGETS); do \
+	    mkdir -p $(FUZZ_BUILD)/corpus/$$t $(FUZZ_BUILD)/crashes/$$t && \
+	    echo "fuzz: $$t for $(FUZZ_SECONDS) s" && \
+	    $(FUZZ_BUILD)/bin/$$t -max_total_time=$(FUZZ_SECONDS) \
+		-print_final_stats=1 \
+		-artifact_prefix=$(FUZZ_BUILD)/crashes/$$t/ $(FUZZ_FLAGS) \
+		$(FUZZ_BUILD)/corpus/$$t fuzz/corpus/$$t \
+		2>$(FUZZ_BUILD)/$$t.log; \
+	    rc=$$?; grep -E '^(stat::|Done|==|SUMMARY)' $(FUZZ_BUILD)/$$t.log; \
+	    [ $$rc -eq 0 ] || { tail -n 40 $(FUZZ_BUILD)/$$t.log; \
+		echo "fuzz: $$t failed ($$rc); inputs in" \
+		    "$(FUZZ_BUILD)/crashes/$$t" >&2; exit 1; }; \
+	done

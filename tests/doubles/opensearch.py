@@ -288,6 +288,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def dispatch(self):
         self.record = {"time": time.time(), "method": self.command, "path": self.path,
+                       "client": self.client_address[0],
                        "headers": dict(self.headers.items()), "status": None}
         url = urlsplit(self.path)
         parts = [unquote(p) for p in url.path.split("/") if p]
@@ -543,6 +544,8 @@ def filter_path(obj, spec):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--bind", default="127.0.0.1",
+                    help="address to listen on (0.0.0.0 for other network namespaces)")
     ap.add_argument("--port-file")
     ap.add_argument("--max-content-length", type=int, default=100 * 1024 * 1024)
     ap.add_argument("--user")
@@ -557,7 +560,7 @@ def main():
                   log_bodies=a.log_bodies)
     ThreadingHTTPServer.daemon_threads = True
     ThreadingHTTPServer.request_queue_size = 128
-    server = ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
+    server = ThreadingHTTPServer((a.bind, a.port), Handler)
     if a.port_file:
         with open(a.port_file + ".tmp", "w") as f:
             f.write(str(server.server_address[1]))

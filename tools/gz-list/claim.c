@@ -74,6 +74,24 @@ static const char renew_sql[] =
 	"UPDATE gz_claims SET lease_until = now() + $2::interval"
 	" WHERE worker = $1 AND released_at IS NULL";
 
+static const char held_sql[] =
+	"SELECT count(*) FROM gz_claims WHERE worker = $1 AND released_at IS NULL";
+
+/*
+ * How often, after the last page, to look whether gz-index has settled our
+ * claims: the pipeline ends about this long after its last gazette.
+ */
+#define SETTLE_POLL_SECS 0.5
+
+/*
+ * Empty claims in a row that end the listing.  One is not enough: a page
+ * whose rows another worker claimed and committed after our statement's
+ * snapshot was taken comes back empty (the ON CONFLICT guard refuses them)
+ * although more rows wait behind it; the next statement's fresh snapshot
+ * sees those claims and skips past them.
+ */
+#define EMPTY_CLAIMS_TO_END 3
+
 struct claimer {
 	struct session s;
 	const struct list_options *o;
@@ -107,6 +125,21 @@ renew(struct claimer *c)
 	PQclear(res);
 	c->renewed = clock_monotonic();
 	log_debug("renewed the lease of %lld claims", held);
+	return held;
+}
+
+/* How many claims we still hold, without renewing them; or -1. */
+static long long
+count_held(struct claimer *c)
+{
+	const char *values[1] = { c->o->worker };
+	PGresult *res = session_query(&c->s, held_sql, 1, values, &c->status);
+	long long held;
+
+	if (res == NULL)
+		return -1;
+	held = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
 	return held;
 }
 
@@ -152,8 +185,10 @@ hold_until_settled(struct claimer *c)
 		struct pollfd pfd = { .fd = sig_wakeup_fd(), .events = POLLIN };
 		long long held;
 
-		poll(&pfd, 1, (int)(renew_interval(c) * 1000));
-		if ((held = renew(c)) < 0)
+		poll(&pfd, 1, (int)(SETTLE_POLL_SECS * 1000));
+		held = clock_monotonic() - c->renewed >= renew_interval(c) ?
+		    renew(c) : count_held(c);
+		if (held < 0)
 			return;
 		if (held < last)
 			progress = clock_monotonic();
@@ -201,6 +236,7 @@ claim_run(const struct db_target *target, const struct list_options *o)
 	    .o = o };
 	long long last_id, left = o->limit;
 	unsigned long pages = 0;
+	int empty = 0;
 	char *sql = claim_sql(), extra[96];
 
 	if (sql == NULL || !params_init(&c.p, o)) {
@@ -234,11 +270,10 @@ claim_run(const struct db_target *target, const struct list_options *o)
 			break;
 		}
 		left -= PQntuples(res);
-		if (PQntuples(res) == 0) {
-			PQclear(res);
-			break;
-		}
+		empty = PQntuples(res) == 0 ? empty + 1 : 0;
 		PQclear(res);
+		if (empty == EMPTY_CLAIMS_TO_END)
+			break;
 	}
 	if (c.status == EXIT_OK && !sig_stop_requested())
 		hold_until_settled(&c);

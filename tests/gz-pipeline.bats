@@ -52,7 +52,7 @@ pipeline() {
 
 @test "--help names every option, and a bad option or missing tool exits 2" {
 	run -0 gz-pipeline --help
-	for opt in ledger log-dir run-id quiet list- fetch- extract- index-; do
+	for opt in ledger log-dir run-id spool quiet list- fetch- extract- index-; do
 		[[ "$output" == *"--$opt"* ]] || fail "--help does not mention --$opt"
 		grep -q -- "$opt" "$GZ_ROOT/man/gz-pipeline.1" ||
 			fail "gz-pipeline.1 does not mention --$opt"
@@ -170,4 +170,25 @@ wait_stage_pid() {
 	assert_equal "$status" 137
 	assert_equal "$(cat "$RUN/index.rc")" 137
 	grep -q "gz-index exited 137" "$BATS_TEST_TMPDIR/out"
+}
+
+@test "each run's spool folder goes at its end; a dead run's goes at the next start; a live run's stays" {
+	seed_texts 5
+	local base="$BATS_TEST_TMPDIR/gz-spool"
+	# a run killed with SIGKILL left its folder, unlocked, with a finished file
+	mkdir -p "$base/run-dead01" "$base/run-live01"
+	echo leftover >"$base/run-dead01/3-abc-1.txt"
+	: >"$base/run-dead01/.lock"
+	# another run, alive: it holds its lock
+	: >"$base/run-live01/.lock"
+	flock "$base/run-live01/.lock" sleep 30 &
+	local live=$!
+	run -0 --separate-stderr pipeline
+	[[ "$stderr" == *"removed $base/run-dead01, left by a run that died"* ]]
+	assert_dir_not_exists "$base/run-dead01"
+	assert_dir_exists "$base/run-live01"
+	kill "$live"
+	wait "$live" || true
+	run find "$base" -mindepth 1 -path "$base/run-live01*" -prune -o -print
+	assert_output ""
 }

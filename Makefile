@@ -11,7 +11,7 @@
 
 PREFIX  ?= /usr/local
 CC      ?= cc
-PKGS     = libcurl libpq libmagic zlib libzip libxml-2.0
+PKGS     = libcurl libpq libmagic zlib libzip libxml-2.0 libcrypto
 TOOLS    = gz-list gz-fetch gz-extract gz-index
 
 ifeq ($(SANITIZE),1)

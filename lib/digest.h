@@ -1,36 +1,29 @@
 /*
- * digest — MD5 (RFC 1321) and SHA-256 (FIPS 180-4), streaming.
+ * digest — streaming MD5 and one-shot SHA-256, on libcrypto's EVP
+ * interface (OpenSSL: the library libcurl already loads for TLS).
  *
  * gz needs MD5 to check a download against file_checksum while it streams
  * (gz-fetch) and SHA-256 for the x-amz-content-sha256 of S3 uploads
- * (lib/s3).  Both are small enough to carry here rather than link
- * libcrypto into every tool.  Neither is used for anything secret.
+ * (lib/s3).  Neither is used for anything secret.
  */
 #ifndef GZ_DIGEST_H
 #define GZ_DIGEST_H
 
 #include <stddef.h>
-#include <stdint.h>
 
 struct md5_ctx {
-	uint32_t h[4];
-	uint64_t len;		/* bytes hashed so far */
-	unsigned char buf[64];
+	void *evp;		/* EVP_MD_CTX, made on first md5_init */
 };
 
-struct sha256_ctx {
-	uint32_t h[8];
-	uint64_t len;
-	unsigned char buf[64];
-};
-
+/*
+ * (Re)starts c: also to throw away what it hashed so far, as a download
+ * that restarts from byte 0 does.  A zeroed struct is a valid start;
+ * md5_free releases it.  Out of memory ends the process (exit status 3).
+ */
 void md5_init(struct md5_ctx *c);
 void md5_update(struct md5_ctx *c, const void *data, size_t len);
 void md5_final(struct md5_ctx *c, unsigned char out[16]);
-
-void sha256_init(struct sha256_ctx *c);
-void sha256_update(struct sha256_ctx *c, const void *data, size_t len);
-void sha256_final(struct sha256_ctx *c, unsigned char out[32]);
+void md5_free(struct md5_ctx *c);
 
 /* Lowercase hex of len bytes into out (2 * len + 1 bytes). Returns out. */
 char *digest_hex(const unsigned char *bytes, size_t len, char *out);

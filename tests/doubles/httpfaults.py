@@ -3,19 +3,10 @@
 
 Serves the files under --root with keep-alive, single-range requests (206 +
 Content-Range, 416 when unsatisfiable), ETag, Last-Modified, If-Match,
-If-None-Match and If-Range.  Faults are armed per path, with the same JSON
-shape and control paths as tests/doubles/s3proxy.py:
-
-    POST   /_double/faults   one fault object or an array of them (appended)
-    GET    /_double/faults   the faults still armed, with their counts
-    DELETE /_double/faults   disarm every fault
-    POST   /_double/reset    disarm every fault and clear the log
-    GET    /_double/log      the request log, one JSON object per line
-
-A fault is {"fault": NAME, "match": GLOB, "prefix": STR, "methods": [...],
-"times": N, ...}: "match" (fnmatch) and "prefix" apply to the decoded URL
-path ("/a.pdf"), "times" counts down each time it fires (-1 = forever,
-default 1).  Faults are tried in the order they were armed.  NAME:
+If-None-Match and If-Range.  Faults are armed per path through the control
+paths of tests/doubles/faultkit.py (its docstring has the JSON shape);
+"match" (fnmatch) and "prefix" apply to the decoded URL path ("/a.pdf").
+NAME:
 
     status    answer "status" (default 500) with a short text body, and a
               Retry-After header when "retry_after" is given
@@ -43,97 +34,19 @@ Usage: httpfaults.py --port 0 --port-file F --root DIR [--log FILE]
 
 import argparse
 import email.utils
-import fnmatch
-import json
 import os
 import posixpath
 import re
-import signal
 import socket
-import struct
-import sys
-import threading
 import time
 import urllib.parse
 import http.server
 
+from faultkit import Aborted, Server, State, abort_connection, serve
+
 CHUNK = 64 * 1024
 FAULT_NAMES = {"status", "reset", "truncate", "stall", "trickle", "endless",
                "length", "redirect", "close"}
-
-
-class Aborted(Exception):
-    """The connection was cut on purpose (a fault) or by the client."""
-
-
-class State:
-    """Faults and the request log, shared by all handler threads."""
-
-    def __init__(self, log_path):
-        self.lock = threading.Lock()
-        self.faults = []
-        self.log = []
-        self.seq = 0
-        self.log_file = open(log_path, "a", encoding="utf-8") if log_path else None
-
-    def add_faults(self, items):
-        if isinstance(items, dict):
-            items = [items]
-        if not isinstance(items, list):
-            raise ValueError("expected a fault object or an array of them")
-        checked = []
-        for f in items:
-            if not isinstance(f, dict) or f.get("fault") not in FAULT_NAMES:
-                raise ValueError("unknown fault: %r (known: %s)" % (
-                    f.get("fault") if isinstance(f, dict) else f,
-                    ", ".join(sorted(FAULT_NAMES))))
-            f = dict(f)
-            f.setdefault("times", 1)
-            if not isinstance(f["times"], int):
-                raise ValueError("times must be an integer")
-            methods = f.get("methods", f.get("method"))
-            if isinstance(methods, str):
-                methods = [methods]
-            f["methods"] = [m.upper() for m in methods] if methods else None
-            f.pop("method", None)
-            checked.append(f)
-        with self.lock:
-            self.faults.extend(checked)
-        return len(checked)
-
-    def take(self, method, path):
-        with self.lock:
-            for f in self.faults:
-                if f["times"] == 0:
-                    continue
-                if f["methods"] and method not in f["methods"]:
-                    continue
-                if "prefix" in f and not path.startswith(f["prefix"]):
-                    continue
-                if "match" in f and not fnmatch.fnmatchcase(path, f["match"]):
-                    continue
-                if f["times"] > 0:
-                    f["times"] -= 1
-                f["fired"] = f.get("fired", 0) + 1
-                return dict(f)
-        return None
-
-    def record(self, entry):
-        with self.lock:
-            self.seq += 1
-            entry["seq"] = self.seq
-            self.log.append(entry)
-            if len(self.log) > 100000:
-                del self.log[:10000]
-            if self.log_file:
-                self.log_file.write(json.dumps(entry) + "\n")
-                self.log_file.flush()
-
-    def reset(self, log=True):
-        with self.lock:
-            self.faults = []
-            if log:
-                self.log = []
 
 
 def parse_range(header, size):
@@ -166,23 +79,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
     def _abort(self, rst):
-        self.close_connection = True
-        try:
-            self.wfile.flush()
-        except OSError:
-            pass
-        try:
-            if rst:
-                time.sleep(0.1)  # let the client take what was sent
-                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
-                                           struct.pack("ii", 1, 0))
-            else:
-                self.connection.shutdown(socket.SHUT_WR)
-                time.sleep(0.1)
-            self.connection.close()
-        except OSError:
-            pass
-        raise Aborted()
+        abort_connection(self, rst)
 
     def _head(self, status, headers, reason=None):
         self.entry["status"] = status
@@ -235,32 +132,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             length -= len(data)
 
     def _control(self, raw_path):
-        state = self.server.state
         length = int(self.headers.get("Content-Length", "0") or 0)
         body = self.rfile.read(length) if length else b""
-        status, out, ctype = 200, b"", "application/json"
-        if raw_path == "/_double/faults" and self.command == "POST":
-            try:
-                n = state.add_faults(json.loads(body or b"null"))
-                out = json.dumps({"added": n}).encode()
-            except ValueError as e:
-                status, out = 400, json.dumps({"error": str(e)}).encode()
-        elif raw_path == "/_double/faults" and self.command == "GET":
-            with state.lock:
-                out = json.dumps([f for f in state.faults if f["times"] != 0])
-            out = out.encode()
-        elif raw_path == "/_double/faults" and self.command == "DELETE":
-            state.reset(log=False)
-            out = b"{}"
-        elif raw_path == "/_double/reset" and self.command == "POST":
-            state.reset()
-            out = b"{}"
-        elif raw_path == "/_double/log" and self.command == "GET":
-            with state.lock:
-                out = "".join(json.dumps(e) + "\n" for e in state.log).encode()
-            ctype = "application/x-ndjson"
-        else:
-            status, out = 404, b'{"error": "no such control path"}'
+        status, out, ctype = self.server.state.control(self.command, raw_path, body)
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(out)))
@@ -430,11 +304,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self._abort(rst=False)
 
 
-class Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--port", type=int, default=0)
@@ -445,19 +314,8 @@ def main():
     cfg = ap.parse_args()
     srv = Server((cfg.bind, cfg.port), Handler)
     srv.root = os.path.abspath(cfg.root)
-    srv.state = State(cfg.log)
-    port = srv.server_address[1]
-    if cfg.port_file:
-        tmp = cfg.port_file + ".tmp"
-        with open(tmp, "w") as f:
-            f.write("%d\n" % port)
-        os.rename(tmp, cfg.port_file)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    try:
-        srv.serve_forever(poll_interval=0.2)
-    except (KeyboardInterrupt, SystemExit):
-        pass
-    srv.server_close()
+    srv.state = State(cfg.log, FAULT_NAMES)
+    serve(srv, cfg.port_file)
 
 
 if __name__ == "__main__":

@@ -10,18 +10,9 @@ bodies both ways.  It also evaluates If-Match/If-None-Match itself, since
 s3rver ignores them.
 
 Fault injection and inspection live under /_double/, a path no S3 request can
-take (bucket names cannot start with "_"):
-
-    POST   /_double/faults   one fault object or an array of them (appended)
-    GET    /_double/faults   the faults still armed, with their counts
-    DELETE /_double/faults   disarm every fault
-    POST   /_double/reset    disarm every fault and clear the log
-    GET    /_double/log      the request log, one JSON object per line
-
-A fault is {"fault": NAME, "match": GLOB, "prefix": STR, "methods": [...],
-"times": N, ...}: "match" (fnmatch) and "prefix" apply to the decoded object
-key, "times" counts down each time the fault fires (-1 = forever, default 1).
-NAME is one of slowdown, internal_error, request_timeout, access_denied,
+take (bucket names cannot start with "_"); tests/doubles/faultkit.py lists
+the control paths and the JSON shape of a fault.  "match" (fnmatch) and
+"prefix" apply to the decoded object key.  NAME is one of slowdown, internal_error, request_timeout, access_denied,
 no_such_key, error, missing_as_403, truncate, reset, delay, trickle, close,
 etag; see FAULT_ERRORS and Handler._forward for their parameters.
 
@@ -32,24 +23,19 @@ Usage: s3proxy.py --port 0 --port-file F --upstream http://127.0.0.1:PORT
 import argparse
 import base64
 import calendar
-import fnmatch
 import hashlib
 import hmac
 import http.client
 import http.server
-import json
-import os
 import re
 import secrets
-import signal
 import socket
-import struct
-import sys
 import tempfile
-import threading
 import time
 import urllib.parse
 from xml.sax.saxutils import escape
+
+from faultkit import Aborted, Server, State, abort_connection, serve
 
 from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
@@ -100,94 +86,8 @@ class S3Error(Exception):
         self.extra = extra
 
 
-class Aborted(Exception):
-    """The connection was cut on purpose (a fault) or by the client."""
-
-
 class Answered(Aborted):
     """The response is complete already (e.g. 304); nothing more to send."""
-
-
-class State:
-    """Faults and the request log, shared by all handler threads."""
-
-    def __init__(self, log_path):
-        self.lock = threading.Lock()
-        self.faults = []
-        self.log = []
-        self.seq = 0
-        self.log_file = open(log_path, "a", encoding="utf-8") if log_path else None
-
-    def add_faults(self, items):
-        if isinstance(items, dict):
-            items = [items]
-        if not isinstance(items, list):
-            raise ValueError("expected a fault object or an array of them")
-        checked = []
-        for f in items:
-            if not isinstance(f, dict) or f.get("fault") not in FAULT_NAMES:
-                raise ValueError("unknown fault: %r (known: %s)" % (
-                    f.get("fault") if isinstance(f, dict) else f,
-                    ", ".join(sorted(FAULT_NAMES))))
-            f = dict(f)
-            f.setdefault("times", 1)
-            if not isinstance(f["times"], int):
-                raise ValueError("times must be an integer")
-            methods = f.get("methods", f.get("method"))
-            if isinstance(methods, str):
-                methods = [methods]
-            f["methods"] = [m.upper() for m in methods] if methods else None
-            f.pop("method", None)
-            checked.append(f)
-        with self.lock:
-            self.faults.extend(checked)
-        return len(checked)
-
-    def _matches(self, f, method, key, names):
-        if f["times"] == 0 or (names and f["fault"] not in names):
-            return False
-        if f["methods"] and method not in f["methods"]:
-            return False
-        if "prefix" in f and not key.startswith(f["prefix"]):
-            return False
-        if "match" in f and not fnmatch.fnmatchcase(key, f["match"]):
-            return False
-        return True
-
-    def take(self, method, key, names=None):
-        """Return the first armed fault for this request and count it down."""
-        with self.lock:
-            for f in self.faults:
-                if self._matches(f, method, key, names):
-                    if f["times"] > 0:
-                        f["times"] -= 1
-                    f["fired"] = f.get("fired", 0) + 1
-                    return dict(f)
-        return None
-
-    def peek(self, method, key, names):
-        with self.lock:
-            for f in self.faults:
-                if self._matches(f, method, key, names):
-                    return dict(f)
-        return None
-
-    def record(self, entry):
-        with self.lock:
-            self.seq += 1
-            entry["seq"] = self.seq
-            self.log.append(entry)
-            if len(self.log) > 100000:
-                del self.log[:10000]
-            if self.log_file:
-                self.log_file.write(json.dumps(entry) + "\n")
-                self.log_file.flush()
-
-    def reset(self, log=True):
-        with self.lock:
-            self.faults = []
-            if log:
-                self.log = []
 
 
 def amz_time(s):
@@ -255,25 +155,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.flush()
 
     def _abort(self, rst):
-        """Cut the connection: RST (SO_LINGER 0) or an orderly FIN."""
-        self.close_connection = True
-        try:
-            self.wfile.flush()
-        except OSError:
-            pass
-        try:
-            if rst:
-                time.sleep(0.1)  # let the client take what was sent
-                self.connection.setsockopt(
-                    socket.SOL_SOCKET, socket.SO_LINGER,
-                    struct.pack("ii", 1, 0))
-            else:
-                self.connection.shutdown(socket.SHUT_WR)
-                time.sleep(0.1)
-            self.connection.close()
-        except OSError:
-            pass
-        raise Aborted()
+        abort_connection(self, rst)
 
     def _request_id(self):
         if not hasattr(self, "_rid"):
@@ -383,33 +265,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return parts[1] if len(parts) > 1 else ""
 
     def _control(self, raw_path):
-        state = self.server.state
         length = int(self.headers.get("Content-Length", "0") or 0)
         body = self.rfile.read(length) if length else b""
         self._body_done = True
-        status, out, ctype = 200, b"", "application/json"
-        if raw_path == "/_double/faults" and self.command == "POST":
-            try:
-                n = state.add_faults(json.loads(body or b"null"))
-                out = json.dumps({"added": n}).encode()
-            except ValueError as e:
-                status, out = 400, json.dumps({"error": str(e)}).encode()
-        elif raw_path == "/_double/faults" and self.command == "GET":
-            with state.lock:
-                out = json.dumps([f for f in state.faults if f["times"] != 0])
-            out = out.encode()
-        elif raw_path == "/_double/faults" and self.command == "DELETE":
-            state.reset(log=False)
-            out = b"{}"
-        elif raw_path == "/_double/reset" and self.command == "POST":
-            state.reset()
-            out = b"{}"
-        elif raw_path == "/_double/log" and self.command == "GET":
-            with state.lock:
-                out = "".join(json.dumps(e) + "\n" for e in state.log).encode()
-            ctype = "application/x-ndjson"
-        else:
-            status, out = 404, b'{"error": "no such control path"}'
+        status, out, ctype = self.server.state.control(self.command, raw_path, body)
         self.send_response_only(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(out)))
@@ -850,11 +709,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.entry["bytes_out"] = sent
 
 
-class Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--port", type=int, default=0)
@@ -875,20 +729,8 @@ def main():
 
     srv = Server((cfg.bind, cfg.port), Handler)
     srv.cfg = cfg
-    srv.state = State(cfg.log)
-    port = srv.server_address[1]
-    if cfg.port_file:
-        tmp = cfg.port_file + ".tmp"
-        with open(tmp, "w") as f:
-            f.write("%d\n" % port)
-        os.rename(tmp, cfg.port_file)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    try:
-        srv.serve_forever(poll_interval=0.2)
-    except (KeyboardInterrupt, SystemExit):
-        pass
-    srv.server_close()
-
+    srv.state = State(cfg.log, FAULT_NAMES)
+    serve(srv, cfg.port_file)
 
 if __name__ == "__main__":
     main()

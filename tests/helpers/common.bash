@@ -79,3 +79,27 @@ gz_stop_pidfile() {
 	wait "$pid" 2>/dev/null || true
 	return 0
 }
+
+# The control paths every HTTP double of tests/doubles/faultkit.py answers,
+# at base URL BASE: arm faults (JSON: one object or an array), list those
+# still armed, disarm them and clear the request log, print the log.
+double_fault() {
+	local out
+	out=$(curl -sS --fail-with-body -X POST -H 'Content-Type: application/json' \
+		--data-binary "$2" "$1/_double/faults") || {
+		echo "arming a fault at $1: $out" >&2
+		return 1
+	}
+}
+
+double_faults() {
+	curl -sS -f "$1/_double/faults"
+}
+
+double_reset() {
+	curl -sS -f -X POST "$1/_double/reset" >/dev/null
+}
+
+double_log() {
+	curl -sS -f "$1/_double/log"
+}

@@ -45,22 +45,17 @@ http_stop() {
 }
 
 http_fault() {
-	local out
-	out=$(curl -sS --fail-with-body -X POST -H 'Content-Type: application/json' \
-		--data-binary "$1" "$GZ_HTTP_URL/_double/faults") || {
-		echo "http_fault: $out" >&2
-		return 1
-	}
+	double_fault "$GZ_HTTP_URL" "$1"
 }
 
 http_faults() {
-	curl -sS -f "$GZ_HTTP_URL/_double/faults"
+	double_faults "$GZ_HTTP_URL"
 }
 
 http_reset() {
-	curl -sS -f -X POST "$GZ_HTTP_URL/_double/reset" >/dev/null
+	double_reset "$GZ_HTTP_URL"
 }
 
 http_log() {
-	curl -sS -f "$GZ_HTTP_URL/_double/log"
+	double_log "$GZ_HTTP_URL"
 }

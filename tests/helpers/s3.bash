@@ -112,22 +112,17 @@ s3_get() {
 }
 
 s3_fault() {
-	local out
-	out=$(curl -sS --fail-with-body -X POST -H 'Content-Type: application/json' \
-		--data-binary "$1" "$STORAGE_ENDPOINT/_double/faults") || {
-		echo "s3_fault: $out" >&2
-		return 1
-	}
+	double_fault "$STORAGE_ENDPOINT" "$1"
 }
 
 s3_faults() {
-	curl -sS -f "$STORAGE_ENDPOINT/_double/faults"
+	double_faults "$STORAGE_ENDPOINT"
 }
 
 s3_reset() {
-	curl -sS -f -X POST "$STORAGE_ENDPOINT/_double/reset" >/dev/null
+	double_reset "$STORAGE_ENDPOINT"
 }
 
 s3_log() {
-	curl -sS -f "$STORAGE_ENDPOINT/_double/log"
+	double_log "$STORAGE_ENDPOINT"
 }

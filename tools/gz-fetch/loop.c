@@ -172,6 +172,7 @@ static void
 job_free(struct job *j)
 {
 	spool_file_abort(&j->file);
+	md5_free(&j->md5);
 	jv_free(j->rec);
 	free(j->target);
 	free(j);

@@ -60,6 +60,18 @@ struct doc {
 };
 
 /*
+ * The start of an answer, kept for error messages: CURLOPT_WRITEFUNCTION
+ * reply_keep with CURLOPT_WRITEDATA a struct reply (zeroed to start).  The
+ * rest of a long answer is read and dropped.
+ */
+struct reply {
+	char body[4096];	/* NUL-terminated */
+	size_t len;
+};
+
+size_t reply_keep(char *data, size_t size, size_t nmemb, void *arg);
+
+/*
  * What CURLOPT_PRIVATE points at, first member of every transfer on the
  * shared multi handle: bulk requests, and .txt uploads (--store-text).
  */

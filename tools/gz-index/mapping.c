@@ -58,13 +58,8 @@ const char mapping_json[] =
     "{\"type\":\"keyword\",\"ignore_above\":256}}},"
   "\"url\":{\"type\":\"keyword\"}}}}";
 
-struct reply {
-	char body[4096];
-	size_t len;
-};
-
-static size_t
-on_reply(char *data, size_t size, size_t nmemb, void *arg)
+size_t
+reply_keep(char *data, size_t size, size_t nmemb, void *arg)
 {
 	struct reply *r = arg;
 	size_t n = size * nmemb, room = sizeof r->body - 1 - r->len;
@@ -84,7 +79,7 @@ put_index(CURL *e, const struct index_options *o, char *why, size_t size)
 	long status = 0;
 	CURLcode rc;
 
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_reply);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, reply_keep);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, &r);
 	rc = curl_easy_perform(e);
 	if (rc != CURLE_OK) {

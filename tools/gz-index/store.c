@@ -30,8 +30,7 @@ struct upload {
 	int attempts;
 	double not_before;
 	char error[CURL_ERROR_SIZE];
-	char reply[1024];	/* the start of an error answer */
-	size_t reply_len;
+	struct reply reply;	/* the start of an error answer */
 };
 
 struct store {
@@ -124,19 +123,6 @@ unlink_upload(struct upload **list, struct upload *u)
 	u->next = NULL;
 }
 
-/* Keeps the start of an answer: S3's errors are short XML documents. */
-static size_t
-on_reply(char *data, size_t size, size_t nmemb, void *arg)
-{
-	struct upload *u = arg;
-	size_t n = size * nmemb, room = sizeof u->reply - 1 - u->reply_len;
-
-	memcpy(u->reply + u->reply_len, data, n < room ? n : room);
-	u->reply_len += n < room ? n : room;
-	u->reply[u->reply_len] = '\0';
-	return n;
-}
-
 /*
  * "HTTP 503 SlowDown: Please reduce your request rate" from S3's XML
  * answer, or the curl error; returns whether it is worth another try.
@@ -152,8 +138,8 @@ describe(const struct upload *u, int curl_code, long status, char *why,
 		    curl_easy_strerror((CURLcode)curl_code), curl_code);
 		return bulk_transient(curl_code);
 	}
-	if (s3_parse_error(u->reply, u->reply_len, code, sizeof code, message,
-	    sizeof message))
+	if (s3_parse_error(u->reply.body, u->reply.len, code, sizeof code,
+	    message, sizeof message))
 		snprintf(why, size, "HTTP %ld %s%s%s", status, code,
 		    message[0] ? ": " : "", message);
 	else
@@ -226,14 +212,14 @@ start(struct store *s, struct upload *u)
 {
 	char why[300];
 
-	u->reply_len = 0;
-	u->reply[0] = u->error[0] = '\0';
+	u->reply.len = 0;
+	u->reply.body[0] = u->error[0] = '\0';
 	if ((u->easy = curl_easy_init()) == NULL)
 		xoom(sizeof u->easy);
 	curl_easy_setopt(u->easy, CURLOPT_PRIVATE, &u->x);
 	curl_easy_setopt(u->easy, CURLOPT_ERRORBUFFER, u->error);
-	curl_easy_setopt(u->easy, CURLOPT_WRITEFUNCTION, on_reply);
-	curl_easy_setopt(u->easy, CURLOPT_WRITEDATA, u);
+	curl_easy_setopt(u->easy, CURLOPT_WRITEFUNCTION, reply_keep);
+	curl_easy_setopt(u->easy, CURLOPT_WRITEDATA, &u->reply);
 	curl_easy_setopt(u->easy, CURLOPT_NOSIGNAL, 1L);
 	if (!s3_prepare(s, u, why, sizeof why)) {
 		struct doc *d = u->doc;

@@ -26,25 +26,6 @@ setup() {
 		--fetch-source="dir:$BUCKET" --index-flush-ms=200)
 }
 
-# seed_texts N: N gazettes whose files are small TXT documents in $BUCKET,
-# each with its real MD5 as file_checksum (gz-fetch verifies it).
-seed_texts() {
-	local n=$1 i key sum values=""
-	pg_sql "INSERT INTO territories VALUES ('3550308','São Paulo','SP','São Paulo')" >/dev/null
-	for i in $(seq 1 "$n"); do
-		key="3550308/2024-01-02/$i.txt"
-		mkdir -p "$BUCKET/${key%/*}"
-		printf 'Diário Oficial de São Paulo, edição %d.\nPortaria nº %d: nomeia servidores.\n' \
-			"$i" "$i" >"$BUCKET/$key"
-		sum=$(md5sum <"$BUCKET/$key" | cut -d' ' -f1)
-		values="$values${values:+,}($i, date '2024-01-02', '$i', false, 'executive',
-			'$sum', '$key', 'https://example.org/$i.txt', now(), now(), '3550308', false)"
-	done
-	pg_sql "INSERT INTO gazettes (id, date, edition_number, is_extra_edition, power,
-		file_checksum, file_path, file_url, scraped_at, created_at, territory_id,
-		processed) VALUES $values" >/dev/null
-}
-
 # pipeline ARGS...: gz-pipeline over $BUCKET with its logs in $RUN.
 pipeline() {
 	gz-pipeline "${PIPELINE[@]}" "$@"
@@ -64,7 +45,7 @@ pipeline() {
 }
 
 @test "a clean run indexes and marks every gazette, keeps logs and metrics, and sums up" {
-	seed_texts 25
+	pg_seed_files 25 "$BUCKET"
 	run -0 --separate-stderr pipeline
 	assert_equal "$(wc -l <"$RUN/ledger.ndjson")" 25
 	jq -se 'map(select(.gz.index.marked)) | length == 25' "$RUN/ledger.ndjson"
@@ -88,9 +69,9 @@ pipeline() {
 }
 
 @test "the summary counts failures by stage and code, and the exit status is the worst stage's" {
-	seed_texts 6
-	rm "$BUCKET/3550308/2024-01-02/2.txt"
-	printf '%%PDF-1.4\nbroken' >"$BUCKET/3550308/2024-01-02/4.txt"
+	pg_seed_files 6 "$BUCKET"
+	rm "$BUCKET/$(pg_sql "SELECT file_path FROM gazettes WHERE id = 2")"
+	printf '%%PDF-1.4\nbroken' >"$BUCKET/$(pg_sql "SELECT file_path FROM gazettes WHERE id = 4")"
 	pg_sql "UPDATE gazettes SET file_checksum = NULL WHERE id = 4" >/dev/null
 	run -1 --separate-stderr pipeline --quiet
 	[[ "$stderr" == *"gz-pipeline[test-run]: listed:  6"* ]]
@@ -107,7 +88,7 @@ pipeline() {
 }
 
 @test "a stage that cannot reach its service makes the run exit 3, marking nothing" {
-	seed_texts 3
+	pg_seed_files 3 "$BUCKET"
 	run -3 --separate-stderr pipeline --index-url=http://127.0.0.1:1 \
 		--index-retries=1
 	[[ "$stderr" == *"gz-index exited 3"* ]]
@@ -116,7 +97,7 @@ pipeline() {
 }
 
 @test "options pass through with spaces intact, and --ledger puts the ledger elsewhere" {
-	seed_texts 2
+	pg_seed_files 2 "$BUCKET"
 	run -0 --separate-stderr pipeline --ledger "$BATS_TEST_TMPDIR/my ledger.ndjson" \
 		--list-db="host=$PGHOST port=$PGPORT dbname=$PGDATABASE" --index-batch-docs=1
 	assert_equal "$(wc -l <"$BATS_TEST_TMPDIR/my ledger.ndjson")" 2
@@ -129,7 +110,7 @@ wait_stage_pid() {
 }
 
 @test "SIGTERM to the driver stops every stage; only acknowledged gazettes are marked" {
-	seed_texts 40
+	pg_seed_files 40 "$BUCKET"
 	# a slow index keeps the run going long enough to be stopped
 	opensearch_fault '{"slow_ms": {"ms": 300, "times": -1}}'
 	gz-pipeline "${PIPELINE[@]}" --quiet --index-batch-docs=2 \
@@ -157,7 +138,7 @@ wait_stage_pid() {
 }
 
 @test "a stage killed with SIGKILL makes the run exit 128+9" {
-	seed_texts 40
+	pg_seed_files 40 "$BUCKET"
 	opensearch_fault '{"slow_ms": {"ms": 300, "times": -1}}'
 	gz-pipeline "${PIPELINE[@]}" --quiet --index-batch-docs=2 \
 		--index-concurrency=1 >"$BATS_TEST_TMPDIR/out" 2>&1 &
@@ -173,7 +154,7 @@ wait_stage_pid() {
 }
 
 @test "each run's spool folder goes at its end; a dead run's goes at the next start; a live run's stays" {
-	seed_texts 5
+	pg_seed_files 5 "$BUCKET"
 	local base="$BATS_TEST_TMPDIR/gz-spool"
 	# a run killed with SIGKILL left its folder, unlocked, with a finished file
 	mkdir -p "$base/run-dead01" "$base/run-live01"

@@ -29,34 +29,6 @@ setup() {
 	export TMPDIR="$BATS_TEST_TMPDIR"
 }
 
-# seed_backlog N: N unprocessed gazettes whose files are small TXT documents
-# in $BUCKET, each with its real MD5 as file_checksum.
-seed_backlog() {
-	pg_sql "INSERT INTO territories VALUES ('3550308','São Paulo','SP','São Paulo')" >/dev/null
-	"$GZ_PYTHON" - "$1" "$BUCKET" >"$BATS_TEST_TMPDIR/seed.tsv" <<-'PY'
-	import hashlib, os, sys
-	n, bucket = int(sys.argv[1]), sys.argv[2]
-	for i in range(1, n + 1):
-	    key = "3550308/2024-03-%02d/%d.txt" % (i % 28 + 1, i)
-	    body = ("Diário Oficial de São Paulo, edição %d.\n"
-	            "Portaria nº %d: nomeia servidores para a Secretaria.\n" % (i, i)).encode()
-	    os.makedirs(os.path.join(bucket, os.path.dirname(key)), exist_ok=True)
-	    with open(os.path.join(bucket, key), "wb") as f:
-	        f.write(body)
-	    print("%d\t%s\t%s" % (i, hashlib.md5(body).hexdigest(), key))
-	PY
-	psql -X -q -v ON_ERROR_STOP=1 <<-SQL
-	CREATE TEMP TABLE seed (id int, sum text, key text);
-	\copy seed FROM '$BATS_TEST_TMPDIR/seed.tsv'
-	INSERT INTO gazettes (id, date, edition_number, is_extra_edition, power,
-		file_checksum, file_path, file_url, scraped_at, created_at,
-		territory_id, processed)
-	SELECT id, date '2024-03-01', id::text, false, 'executive', sum, key,
-		'https://example.org/' || key, now(), now(), '3550308', false
-	FROM seed;
-	SQL
-}
-
 # worker NAME [ARG...]: one whole claiming pipeline, its logs in
 # $BATS_TEST_TMPDIR/NAME.
 worker() {
@@ -97,7 +69,7 @@ assert_all_done_once() {
 }
 
 @test "4 concurrent pipelines over 2,000 gazettes: each indexed exactly once, none claimed twice, all four busy" {
-	seed_backlog 2000
+	pg_seed_files 2000 "$BUCKET"
 	gz-list --init --quiet
 	local w pids=()
 	for w in w1 w2 w3 w4; do
@@ -122,7 +94,7 @@ assert_all_done_once() {
 }
 
 @test "kill -9 of one worker's pipeline mid-run: with a short lease the others take over its claims" {
-	seed_backlog 300
+	pg_seed_files 300 "$BUCKET"
 	gz-list --init --quiet
 	# a slow index keeps every worker busy long enough to lose one
 	opensearch_fault '{"slow_ms": {"ms": 150, "times": -1}}'
@@ -186,7 +158,7 @@ netns_down() {
 	ip netns add gzt-probe 2>/dev/null || skip "this kernel or container forbids network namespaces"
 	ip netns del gzt-probe
 	netns_down
-	seed_backlog 900
+	pg_seed_files 900 "$BUCKET"
 	gz-list --init --quiet
 	# PostgreSQL on every address, password-less only from the workers' subnets
 	echo "host all postgres 10.77.0.0/16 trust" >>"$GZ_PG_DIR/data/pg_hba.conf"

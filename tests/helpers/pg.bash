@@ -102,3 +102,35 @@ pg_seed() {
 		CASE WHEN i % 2 = 0 THEN '3550308' ELSE '3304557' END, $processed
 		FROM generate_series(1, $n) AS i" >/dev/null
 }
+
+# pg_seed_files N DIR: N unprocessed gazettes (ids 1..N, São Paulo) whose
+# files are small TXT documents under DIR at their file_path
+# ("3550308/2024-03-DD/ID.txt"), each with its real MD5 as file_checksum, so
+# a whole pipeline can run on them with gz-fetch --source dir:DIR.  Every
+# text holds "Portaria nº ID".
+pg_seed_files() {
+	pg_sql "INSERT INTO territories VALUES ('3550308','São Paulo','SP','São Paulo')" >/dev/null
+	local tsv="${BATS_TEST_TMPDIR:-/tmp}/seed.tsv"
+	"$GZ_PYTHON" - "$1" "$2" >"$tsv" <<-'PY'
+	import hashlib, os, sys
+	n, bucket = int(sys.argv[1]), sys.argv[2]
+	for i in range(1, n + 1):
+	    key = "3550308/2024-03-%02d/%d.txt" % (i % 28 + 1, i)
+	    body = ("Diário Oficial de São Paulo, edição %d.\n"
+	            "Portaria nº %d: nomeia servidores para a Secretaria.\n" % (i, i)).encode()
+	    os.makedirs(os.path.join(bucket, os.path.dirname(key)), exist_ok=True)
+	    with open(os.path.join(bucket, key), "wb") as f:
+	        f.write(body)
+	    print("%d\t%s\t%s" % (i, hashlib.md5(body).hexdigest(), key))
+	PY
+	psql -X -q -v ON_ERROR_STOP=1 <<-SQL
+	CREATE TEMP TABLE seed (id int, sum text, key text);
+	\copy seed FROM '$tsv'
+	INSERT INTO gazettes (id, date, edition_number, is_extra_edition, power,
+		file_checksum, file_path, file_url, scraped_at, created_at,
+		territory_id, processed)
+	SELECT id, date '2024-03-01', id::text, false, 'executive', sum, key,
+		'https://example.org/' || key, now(), now(), '3550308', false
+	FROM seed;
+	SQL
+}

@@ -14,6 +14,11 @@
 static const char *metrics_file;
 static const char *metrics_push_url;
 
+static struct {
+	const char *name, *help, *label, *label_value;
+	double value;
+} report;
+
 void
 metrics_configure(const char *file_path, const char *push_url)
 {
@@ -74,6 +79,17 @@ add_histogram(struct text *t)
 	    (unsigned long long)gz_stats.duration_count);
 }
 
+void
+metrics_report_gauge(const char *name, const char *help, const char *label,
+    const char *label_value, double value)
+{
+	report.name = name;
+	report.help = help;
+	report.label = label;
+	report.label_value = label_value;
+	report.value = value;
+}
+
 size_t
 metrics_render(char *buf, size_t size)
 {
@@ -82,6 +98,13 @@ metrics_render(char *buf, size_t size)
 	if (size == 0)
 		return 0;
 	buf[0] = '\0';
+	if (report.name != NULL) {
+		text_add(&t, "# HELP %s %s\n# TYPE %s gauge\n"
+		    "%s{tool=\"%s\",%s=\"%s\"} %.17g\n", report.name,
+		    report.help, report.name, report.name, log_progname(),
+		    report.label, report.label_value, report.value);
+		return t.len;
+	}
 	add_metric(&t, "gz_records_in_total", "counter",
 	    "Records read by this stage.", (double)gz_stats.records_in);
 	add_metric(&t, "gz_records_out_total", "counter",
@@ -150,10 +173,11 @@ push(const char *text, size_t len)
 	long status = 0;
 
 	instance_name(host, sizeof host);
-	snprintf(url, sizeof url, "%s%smetrics/job/%s/instance/%s",
+	snprintf(url, sizeof url, "%s%smetrics/job/%s/instance/%s%s%s",
 	    metrics_push_url,
 	    metrics_push_url[strlen(metrics_push_url) - 1] == '/' ? "" : "/",
-	    log_progname(), host);
+	    log_progname(), host, report.name ? "/report/" : "",
+	    report.name ? report.name : "");
 	if ((curl = curl_easy_init()) == NULL)
 		return;
 	headers = curl_slist_append(headers,

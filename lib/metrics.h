@@ -21,4 +21,13 @@ size_t metrics_render(char *buf, size_t size);
 void metrics_tick(void);
 void metrics_finish(void);
 
+/*
+ * One-shot reports (gz-list --count) publish this one gauge instead of the
+ * run's counters, under a Pushgateway group of its own (.../report/<name>):
+ * the same textfile folder or Pushgateway job also holds the tool's runs,
+ * whose series must not be duplicated or replaced.  Strings are not copied.
+ */
+void metrics_report_gauge(const char *name, const char *help,
+    const char *label, const char *label_value, double value);
+
 #endif

@@ -82,6 +82,31 @@ ids() {
 	assert_output 4
 }
 
+@test "--count --metrics-file writes the backlog gauge alone, for the textfile collector" {
+	pg_seed 30
+	prom="$BATS_TEST_TMPDIR/backlog.prom"
+	run -0 --separate-stderr gz-list --mode unprocessed --count --metrics-file "$prom"
+	promtool check metrics <"$prom"
+	run -0 grep -v '^#' "$prom"
+	assert_output "gz_backlog_records{tool=\"gz-list\",mode=\"unprocessed\"} $(pg_sql 'SELECT count(*) FROM gazettes WHERE NOT processed')"
+}
+
+@test "--count --metrics-push keeps the backlog and the last run's metrics side by side" {
+	pg_seed 30
+	port=$(free_port)
+	prometheus-pushgateway --web.listen-address="127.0.0.1:$port" \
+		>"$BATS_TEST_TMPDIR/pgw.log" 2>&1 &
+	pgw=$!
+	wait_for curl -sf "http://127.0.0.1:$port/-/ready"
+	run -0 --separate-stderr gz-list --mode all --metrics-push "http://127.0.0.1:$port"
+	run -0 --separate-stderr gz-list --mode unprocessed --count --metrics-push "http://127.0.0.1:$port"
+	backlog=$output
+	got=$(curl -sf "http://127.0.0.1:$port/metrics")
+	kill "$pgw"; wait "$pgw" || true
+	echo "$got" | grep -q "^gz_records_out_total{instance=\"$(hostname)\",job=\"gz-list\",tool=\"gz-list\"} 30$"
+	echo "$got" | grep -q "^gz_backlog_records{instance=\"$(hostname)\",job=\"gz-list\",mode=\"unprocessed\",report=\"gz_backlog_records\",tool=\"gz-list\"} $backlog$"
+}
+
 @test "keyset paging lists 1,000 rows exactly once while another connection marks them processed" {
 	pg_seed 1000
 	# Each listed id is marked processed at once by a second connection,
@@ -287,4 +312,25 @@ ids() {
 	assert_equal "$(echo "$output" | jq -r .id | sort -u | wc -l)" 30
 	run -0 gz-list --claims
 	assert_line --regexp '^live +30 +0 +0 '
+}
+
+rows_locked_elsewhere() {
+	[ "$(pg_sql "SELECT count(*) FROM pg_locks WHERE locktype = 'tuple'
+		OR (locktype = 'transactionid' AND pid <> pg_backend_pid())")" -gt 0 ]
+}
+
+@test "a claim emptied by rows locked elsewhere does not end the listing while they can still be claimed" {
+	pg_seed 20
+	gz-list --init --quiet
+	# Another transaction holds rows 11..20 for 2 s: every claim skips them
+	# and comes back empty once 1..10 are claimed.
+	pg_sql "BEGIN; SELECT id FROM gazettes WHERE id > 10 FOR UPDATE;
+		SELECT pg_sleep(2); COMMIT;" >/dev/null &
+	locker=$!
+	wait_for rows_locked_elsewhere
+	run -0 --separate-stderr gz-list --claim --worker w --page-size 5 --lease 1s --progress 0
+	wait "$locker"
+	assert_equal "$(echo "$output" | jq -r .id | sort -n | tr '\n' ' ')" \
+		"$(seq 1 20 | tr '\n' ' ')"
+	[[ "$stderr" != *"locked"* ]]
 }

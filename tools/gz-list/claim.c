@@ -50,10 +50,14 @@ static const char claims_ddl[] =
 /* $9 is unused in claim mode: the keyset bound stays at its maximum. */
 static const char claim_head[] =
 	"WITH candidates AS (SELECT g.id";
-static const char claim_tail[] =
-	" AND g.id < $9::bigint AND g.processed IS NOT TRUE"
-	" AND NOT EXISTS (SELECT 1 FROM gz_claims c WHERE c.gazette_id = g.id"
+/* What a worker may claim: unprocessed, unheld, not released by itself. */
+#define CLAIMABLE \
+	" AND g.id < $9::bigint AND g.processed IS NOT TRUE" \
+	" AND NOT EXISTS (SELECT 1 FROM gz_claims c WHERE c.gazette_id = g.id" \
 	"  AND (c.lease_until > now() OR c.worker = $11::text))"
+
+static const char claim_tail[] =
+	CLAIMABLE
 	" ORDER BY g.id DESC LIMIT $10::int FOR UPDATE OF g SKIP LOCKED),"
 	" claimed AS (INSERT INTO gz_claims AS c"
 	"  (gazette_id, worker, claimed_at, lease_until)"
@@ -70,6 +74,15 @@ static const char claim_select_tail[] =
 	" FROM gazettes g JOIN territories t ON t.id = g.territory_id"
 	" WHERE g.id IN (SELECT gazette_id FROM claimed) ORDER BY g.id DESC";
 
+/*
+ * After an empty claim: is anything left to claim, locked or not?  Every
+ * parameter must appear, typed, for PQexecParams to accept the same vector.
+ */
+static const char probe_head[] =
+	"SELECT EXISTS (SELECT 1";
+static const char probe_tail[] =
+	CLAIMABLE " AND $10::int > 0 AND $12::interval IS NOT NULL)";
+
 static const char renew_sql[] =
 	"UPDATE gz_claims SET lease_until = now() + $2::interval"
 	" WHERE worker = $1 AND released_at IS NULL";
@@ -84,18 +97,22 @@ static const char held_sql[] =
 #define SETTLE_POLL_SECS 0.5
 
 /*
- * Empty claims in a row that end the listing.  One is not enough: a page
- * whose rows another worker claimed and committed after our statement's
- * snapshot was taken comes back empty (the ON CONFLICT guard refuses them)
- * although more rows wait behind it; the next statement's fresh snapshot
- * sees those claims and skips past them.
+ * An empty claim does not mean the backlog is empty: rows that another
+ * worker was claiming (locked, so skipped) or had claimed after our
+ * statement's snapshot (refused by the ON CONFLICT guard) hide the rows
+ * behind them.  So an empty claim is followed by a probe with a fresh
+ * snapshot; while it still sees claimable rows, claim again after a pause.
+ * Rows that stay locked for longer (someone's open transaction) are left
+ * after PROBES_BEFORE_GIVING_UP pauses, with a warning.
  */
-#define EMPTY_CLAIMS_TO_END 3
+#define PROBE_PAUSE_MS 100
+#define PROBES_BEFORE_GIVING_UP 100
 
 struct claimer {
 	struct session s;
 	const struct list_options *o;
 	struct params p;
+	char *probe_sql;
 	double renewed;		/* monotonic time of the last renewal */
 	long long held;		/* claims still ours at the last renewal */
 	int status;
@@ -201,6 +218,31 @@ hold_until_settled(struct claimer *c)
 	}
 }
 
+/* After an empty claim: true to claim again, false to end the listing. */
+static bool
+more_to_claim(struct claimer *c, int *probes)
+{
+	struct pollfd pfd = { .fd = sig_wakeup_fd(), .events = POLLIN };
+	PGresult *res = session_query(&c->s, c->probe_sql, N_CLAIM_PARAMS,
+	    c->p.values, &c->status);
+	bool more;
+
+	if (res == NULL)
+		return false;
+	more = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	if (!more)
+		return false;
+	if (++*probes > PROBES_BEFORE_GIVING_UP) {
+		log_warn("unprocessed gazettes stay locked by another "
+		    "transaction; leaving them to the next run");
+		return false;
+	}
+	log_debug("claim came back empty with rows still claimable; again");
+	poll(&pfd, 1, PROBE_PAUSE_MS);
+	return true;
+}
+
 int
 claim_init(const struct db_target *target, const struct list_options *o)
 {
@@ -236,11 +278,14 @@ claim_run(const struct db_target *target, const struct list_options *o)
 	    .o = o };
 	long long last_id, left = o->limit;
 	unsigned long pages = 0;
-	int empty = 0;
+	int probes = 0;
 	char *sql = claim_sql(), extra[96];
 
-	if (sql == NULL || !params_init(&c.p, o)) {
+	c.probe_sql = build_sql(probe_head, probe_tail);
+	if (sql == NULL || c.probe_sql == NULL || !params_init(&c.p, o)) {
+		log_error("out of memory");
 		free(sql);
+		free(c.probe_sql);
 		return EXIT_FATAL;
 	}
 	snprintf(c.p.last, sizeof c.p.last, "%lld", 9223372036854775807LL);
@@ -270,10 +315,13 @@ claim_run(const struct db_target *target, const struct list_options *o)
 			break;
 		}
 		left -= PQntuples(res);
-		empty = PQntuples(res) == 0 ? empty + 1 : 0;
-		PQclear(res);
-		if (empty == EMPTY_CLAIMS_TO_END)
+		if (PQntuples(res) > 0)
+			probes = 0;
+		else if (!more_to_claim(&c, &probes)) {
+			PQclear(res);
 			break;
+		}
+		PQclear(res);
 	}
 	if (c.status == EXIT_OK && !sig_stop_requested())
 		hold_until_settled(&c);
@@ -286,6 +334,7 @@ out:
 	session_close(&c.s);
 	params_free(&c.p);
 	free(sql);
+	free(c.probe_sql);
 	return c.status;
 }
 

@@ -126,6 +126,9 @@ FUZZ_OBJ_ndjson    = lib/ndjson.o lib/text.o
 FUZZ_LDFLAGS_ndjson = -Wl,--wrap=read
 FUZZ_OBJ_textclean = lib/textclean.o lib/text.o
 FUZZ_OBJ_response  = tools/gz-index/response.o
+FUZZ_OBJ_spill     = tools/gz-index/spill.o lib/text.o
+# 7-byte reads put chunk boundaries inside escapes and UTF-8 sequences.
+$(FUZZ_BUILD)/tools/gz-index/spill.o: FUZZ_CFLAGS += -DSPILL_CHUNK=7
 
 $(FUZZ_BUILD)/%.o: %.c $(wildcard fuzz/*.h lib/*.h tools/gz-index/*.h)
 	@mkdir -p $(@D)

@@ -24,6 +24,10 @@ struct ndjson_reader {
 	bool skipping;		/* discarding an over-long line */
 	size_t skipped_bytes;
 	bool eof, nonblocking;
+	size_t spill_at;	/* 0: never spill */
+	const char *spill_dir;
+	int spill_fd;		/* the line being spilled, or -1 */
+	size_t spill_len;
 	char error[256];
 };
 
@@ -35,6 +39,7 @@ ndjson_reader_new(int fd, size_t max_record_bytes)
 	if (r == NULL)
 		return NULL;
 	r->fd = fd;
+	r->spill_fd = -1;
 	r->max = max_record_bytes;
 	r->cap = READ_CHUNK;
 	if ((r->buf = malloc(r->cap)) == NULL) {
@@ -49,6 +54,8 @@ ndjson_reader_free(struct ndjson_reader *r)
 {
 	if (r == NULL)
 		return;
+	if (r->spill_fd >= 0)
+		close(r->spill_fd);
 	free(r->buf);
 	free(r);
 }
@@ -57,6 +64,25 @@ void
 ndjson_reader_set_nonblocking(struct ndjson_reader *r, bool nonblocking)
 {
 	r->nonblocking = nonblocking;
+}
+
+void
+ndjson_reader_set_spill(struct ndjson_reader *r, size_t spill_bytes,
+    const char *dir)
+{
+	r->spill_at = spill_bytes;
+	r->spill_dir = dir;
+}
+
+int
+ndjson_spill_take(struct ndjson_reader *r, size_t *len)
+{
+	int fd = r->spill_fd;
+
+	*len = r->spill_len;
+	r->spill_fd = -1;
+	r->spill_len = 0;
+	return fd;
 }
 
 const char *
@@ -130,22 +156,29 @@ parse_line(struct ndjson_reader *r, char *line, size_t len, jv *out)
 	return NDJSON_RECORD;
 }
 
-/* Makes room for at least one more read; grows the buffer up to max + 1. */
+/*
+ * Makes room for at least one more read; grows the buffer up to max + 1,
+ * or spill_at + 1 when spilling, so that a line longer than that can never
+ * be held whole.
+ */
 static void
 make_room(struct ndjson_reader *r)
 {
+	size_t limit = r->spill_at > 0 && r->spill_at < r->max ?
+	    r->spill_at + 1 : r->max + 1;
+
 	if (r->start > 0) {
 		memmove(r->buf, r->buf + r->start, r->end - r->start);
 		r->end -= r->start;
 		r->scanned -= r->start;
 		r->start = 0;
 	}
-	if (r->cap - r->end < READ_CHUNK / 4 && r->cap < r->max + 1) {
+	if (r->cap - r->end < READ_CHUNK / 4 && r->cap < limit) {
 		size_t cap = r->cap * 2;
 		char *grown;
 
-		if (cap > r->max + 1)
-			cap = r->max + 1;
+		if (cap > limit)
+			cap = limit;
 		if ((grown = realloc(r->buf, cap)) != NULL) {
 			r->buf = grown;
 			r->cap = cap;
@@ -203,6 +236,52 @@ skip_long_line(struct ndjson_reader *r)
 	return true;
 }
 
+int
+ndjson_spill_file(const char *dir)
+{
+	char path[4096];
+	int fd;
+
+	snprintf(path, sizeof path, "%s/gz-spill-XXXXXX", dir ? dir : "/tmp");
+	if ((fd = mkstemp(path)) >= 0)
+		unlink(path);
+	return fd;
+}
+
+/*
+ * While spilling: move buf[start..end) to the file, up to the newline.
+ * Returns NDJSON_SPILLED at the end of the line, NDJSON_RECORD to read on,
+ * NDJSON_IOERR when the file cannot be written (a full disk).
+ */
+static enum ndjson_status
+spill_more(struct ndjson_reader *r)
+{
+	char *from = r->buf + r->start;
+	char *nl = memchr(from, '\n', r->end - r->start);
+	size_t n = nl ? (size_t)(nl - from) : r->end - r->start;
+
+	if (write_all(r->spill_fd, from, n) != 0)
+		return NDJSON_IOERR;
+	r->spill_len += n;
+	r->start = r->scanned = nl ? r->start + n + 1 : r->end;
+	if (r->spill_len > r->max) {
+		/* Too long even for a file: skip the rest like any long line. */
+		close(r->spill_fd);
+		r->spill_fd = -1;
+		r->line++;
+		r->skipping = true;
+		r->skipped_bytes = r->spill_len;
+		r->spill_len = 0;
+		if (nl != NULL)
+			r->start = r->scanned -= 1;	/* let the skip see it */
+		return NDJSON_RECORD;
+	}
+	if (nl == NULL && !r->eof)
+		return NDJSON_RECORD;
+	r->line++;
+	return NDJSON_SPILLED;
+}
+
 enum ndjson_status
 ndjson_read(struct ndjson_reader *r, jv *out)
 {
@@ -210,7 +289,10 @@ ndjson_read(struct ndjson_reader *r, jv *out)
 		enum ndjson_status st;
 		char *nl;
 
-		if (r->skipping) {
+		if (r->spill_fd >= 0) {
+			if ((st = spill_more(r)) != NDJSON_RECORD)
+				return st;
+		} else if (r->skipping) {
 			if (skip_long_line(r)) {
 				char size[32];
 
@@ -231,6 +313,13 @@ ndjson_read(struct ndjson_reader *r, jv *out)
 			    (size_t)(nl - r->buf) - at, out);
 		} else {
 			r->scanned = r->end;
+			if (r->spill_at > 0 && r->end - r->start > r->spill_at &&
+			    r->end - r->start <= r->max) {
+				if ((r->spill_fd = ndjson_spill_file(
+				    r->spill_dir)) < 0)
+					return NDJSON_IOERR;
+				continue;
+			}
 			if (r->end - r->start > r->max) {
 				r->line++;
 				r->skipping = true;

@@ -24,6 +24,7 @@ enum ndjson_status {
 	NDJSON_BAD,	/* a line was skipped; ndjson_error() says why */
 	NDJSON_AGAIN,	/* non-blocking reader: no complete line yet */
 	NDJSON_EOF,	/* input ended */
+	NDJSON_SPILLED,	/* a long line went to a file: ndjson_spill_take() */
 	NDJSON_IOERR	/* read failed; errno is set */
 };
 
@@ -37,6 +38,21 @@ void ndjson_reader_free(struct ndjson_reader *r);
  * may be a terminal shared with the shell).
  */
 void ndjson_reader_set_nonblocking(struct ndjson_reader *r, bool nonblocking);
+/*
+ * Lines longer than spill_bytes are not held in memory: they are written,
+ * as they arrive, to an unlinked file in dir, and ndjson_read returns
+ * NDJSON_SPILLED without parsing them.  Memory then stays at spill_bytes
+ * whatever the line's length (up to max_record_bytes, as for other lines).
+ */
+void ndjson_reader_set_spill(struct ndjson_reader *r, size_t spill_bytes,
+    const char *dir);
+/*
+ * After NDJSON_SPILLED: the file holding the line (newline excluded), to be
+ * read with pread and closed by the caller, and its length in *len.
+ */
+int ndjson_spill_take(struct ndjson_reader *r, size_t *len);
+/* An unlinked temporary file in dir (NULL: /tmp); -1 with errno set. */
+int ndjson_spill_file(const char *dir);
 enum ndjson_status ndjson_read(struct ndjson_reader *r, jv *out);
 /* Borrowed; valid until the next ndjson_read. */
 const char *ndjson_error(const struct ndjson_reader *r);

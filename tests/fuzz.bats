@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # The libFuzzer targets in fuzz/ (NDJSON reader, text sanitiser, bulk
-# response parser): each builds with clang and runs briefly from its seed
+# response parser, spilled-record scanner): each builds with clang and runs briefly from its seed
 # corpus with ASan, UBSan and LeakSanitizer.  Any crash, leak or broken
 # check fails the test; the input is left in build/fuzz/crashes/TARGET.
 # FUZZ_TEST_SECONDS (10) sets how long each target runs.
@@ -34,6 +34,10 @@ fuzz_target() {
 
 @test "the bulk-response parser survives fuzzing with any body and item count" {
 	fuzz_target response
+}
+
+@test "the spilled-record scanner survives fuzzing and agrees with libjq on every line" {
+	fuzz_target spill
 }
 
 @test "every target has a seed corpus" {

@@ -294,6 +294,69 @@ for line in sys.stdin:
 	echo "$output" | jq -e 'map(select(.path | test("_bulk"))) | all(.headers["Content-Encoding"] == "gzip")'
 }
 
+# big_text ID MB: records with a MB-megabyte source_text on gazette ID, full
+# of what JSON must escape (quotes, backslashes, tabs, newlines, emoji).
+big_text() {
+	records | "$GZ_PYTHON" -c '
+import json, sys
+id, mb = int(sys.argv[1]), int(sys.argv[2])
+piece = "Diário \"oficial\"\tnº 12\\3 😀 licitação\n"
+for line in sys.stdin:
+    r = json.loads(line)
+    if r["id"] == id:
+        r["source_text"] = (piece * (mb * 1048576 // len(piece) + 1))[:mb * 1048576]
+    print(json.dumps(r, ensure_ascii=False))' "$1" "$2"
+}
+
+@test "a record longer than --batch-bytes goes alone, its text read from disk: the same document in a fraction of its size" {
+	pg_seed 3
+	big_text 2 30 >"$BATS_TEST_TMPDIR/in"
+	mkdir "$BATS_TEST_TMPDIR/tmp"
+	TMPDIR="$BATS_TEST_TMPDIR/tmp" run -0 --separate-stderr /usr/bin/time -f 'maxrss=%M' \
+		timeout 60 gz-index --batch-bytes 1M --gzip <"$BATS_TEST_TMPDIR/in"
+	echo "$output" | jq -se 'length == 3 and all(.gz.index.marked) and all(has("source_text") | not)'
+	run -0 bulk_ids
+	assert_line '["'"$(pg_sql "SELECT md5('2')")"'"]'
+	run -0 opensearch_log
+	echo "$output" | jq -e 'map(select(.path | test("_bulk"))) | all(.headers["Content-Encoding"] == "gzip")'
+	opensearch_docs querido-diario | jq -c 'select(._source.id == 2) | ._source' >"$BATS_TEST_TMPDIR/got"
+	jq -c 'select(.id == 2) | del(.gz)' "$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/want"
+	jq -se '.[0] == .[1]' "$BATS_TEST_TMPDIR/got" "$BATS_TEST_TMPDIR/want"
+	# 31 MB of JSON, yet memory stays near --batch-bytes (it was 200 MB)
+	rss=$(echo "$stderr" | sed -n 's/^maxrss=//p')
+	[ "$rss" -lt 64000 ]
+	assert_equal "$(ls -A "$BATS_TEST_TMPDIR/tmp")" ""
+}
+
+@test "long lines that are not records fail alone, naming the line and the cause; a long record still goes to --output" {
+	"$GZ_PYTHON" -c '
+import json
+t = "licitação " * 100000
+print(json.dumps({"id": 1, "source_text": t}, ensure_ascii=False))
+print(json.dumps({"id": 2, "source_text": t})[:-2])
+print("{\"id\": 3, \"source_text\": \"" + t + "\u0001\"}")
+print("{\"id\": 4, \"source_text\": \"" + t + "\", \"x\": tru}")
+print(json.dumps({"id": 5, "source_text": t, "nested": {"a": ["}", {"b": "\\\""}]}}))
+' >"$BATS_TEST_TMPDIR/in"
+	printf '%s\n' '{"id": 6, "source_text": "curto"}' >>"$BATS_TEST_TMPDIR/in"
+	printf '{"id": 7, "source_text": "%s\xff"}\n' "$(head -c 1200000 /dev/zero | tr '\0' a)" >>"$BATS_TEST_TMPDIR/in"
+	printf '{"id": 8, "source_text": "%s"}\n' "$(head -c 3000000 /dev/zero | tr '\0' a)" >>"$BATS_TEST_TMPDIR/in"
+	printf '%s\n' '{"id": 9, "source_text": "depois"}' >>"$BATS_TEST_TMPDIR/in"
+	run -1 --separate-stderr gz-index --no-mark --batch-bytes 1M --max-record-bytes 2M \
+		--output "$BATS_TEST_TMPDIR/body" <"$BATS_TEST_TMPDIR/in"
+	echo "$output" | jq -se 'map(select(.gz.index.result == "written") | .id) == [1, 5, 6, 9]'
+	echo "$output" | jq -se 'map(select(.gz.error.code == "bad_record")) | length == 5'
+	[[ "$stderr" == *"line 2: the line ends inside the object"* ]]
+	[[ "$stderr" == *"line 3: control character in source_text at byte"* ]]
+	[[ "$stderr" == *"line 4: malformed JSON outside source_text"* ]]
+	[[ "$stderr" == *"line 7: invalid UTF-8 at byte"* ]]
+	[[ "$stderr" == *"line 8: record longer than --max-record-bytes"* ]]
+	# the body holds each written record whole, in order (source_text last)
+	jq -s 'map(select(has("index") | not))' "$BATS_TEST_TMPDIR/body" >"$BATS_TEST_TMPDIR/docs"
+	sed -n '1p;5p;6p;9p' "$BATS_TEST_TMPDIR/in" | jq -s . >"$BATS_TEST_TMPDIR/want"
+	jq -se '.[0] == .[1]' "$BATS_TEST_TMPDIR/docs" "$BATS_TEST_TMPDIR/want"
+}
+
 @test "records that arrive with gz.error pass to the ledger, unsent and unmarked" {
 	pg_seed 4
 	records | jq -c 'if .id % 2 == 0 then .gz.error = {"stage": "gz-fetch", "code": "http_404",
@@ -355,11 +418,11 @@ text_key() {
 	store_text_available
 	s3_start
 	pg_seed 4
-	records >"$BATS_TEST_TMPDIR/in"
+	big_text 4 2 >"$BATS_TEST_TMPDIR/in"	# gazette 4's text is spilled
 	s3_fault '{"fault": "slowdown", "match": "*/2.txt", "methods": ["PUT"], "times": 1}'
 	s3_fault '{"fault": "access_denied", "match": "*/3.txt", "methods": ["PUT"], "times": -1}'
 	QUERIDO_DIARIO_FILES_ENDPOINT=https://files.example.org/qd/ \
-		run -1 --separate-stderr timeout 60 gz-index --store-text <"$BATS_TEST_TMPDIR/in"
+		run -1 --separate-stderr timeout 60 gz-index --store-text --batch-bytes 1M <"$BATS_TEST_TMPDIR/in"
 	echo "$output" | jq -se 'map(select(.id == 3))[0].gz | (has("index") | not) and
 		.error.code == "store_failed" and (.error.message | test("AccessDenied"))'
 	echo "$output" | jq -se 'map(select(.gz.index.marked)) | length == 3'

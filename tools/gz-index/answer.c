@@ -183,14 +183,14 @@ split_batch(struct run *r, struct batch *b)
 		char why[160];
 
 		snprintf(why, sizeof why, "OpenSearch refused a %zu-byte "
-		    "request with this document alone (413)", b->len);
+		    "request with this document alone (413)", batch_size(b));
 		run_fail_doc(r, b->docs[0], "too_large", why, b->attempt + 1,
 		    false);
 		batch_free(b);
 		return;
 	}
 	log_info("bulk of %zu documents, %zu bytes, is too large (413); "
-	    "splitting it", b->n, b->len);
+	    "splitting it", b->n, batch_size(b));
 	run_enqueue(r, batch_split(b), true);
 	run_enqueue(r, b, true);
 }
@@ -271,20 +271,19 @@ run_answered(void *arg, struct batch *b, const struct bulk_outcome *out)
 void
 run_written(struct run *r, struct batch *b)
 {
-	const void *data = r->o->gzip ? (const void *)b->gz : b->body;
-	size_t len = r->o->gzip ? b->gz_len : b->len, i;
+	size_t i;
 
-	if (write_all(r->out_fd, data, len) != 0 || fsync(r->out_fd) != 0) {
+	if (batch_write(b, r->out_fd, r->o->gzip) != 0 ||
+	    fsync(r->out_fd) != 0) {
 		run_fatal(r, EXIT_FATAL, "output_failed", "writing %s: %s",
 		    r->o->output, strerror(errno));
 		run_drop_batch(r, b);
 		return;
 	}
-	gz_stats.bytes += len;
+	gz_stats.bytes += batch_size(b);
 	for (i = 0; i < b->n; i++)
 		snprintf(b->docs[i]->result, sizeof b->docs[i]->result,
 		    "written");
 	acknowledge(r, b->docs, b->n);
 	batch_free(b);
 }
-

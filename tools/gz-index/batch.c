@@ -6,15 +6,24 @@
  * the existing index) or else the gazette id, so a rerun overwrites instead
  * of duplicating.  Both lines end in \n, so any concatenation of them is a
  * valid body (OpenSearch wants the final newline).
+ *
+ * A record longer than --batch-bytes arrives spilled to a file (spill.c):
+ * its lines are built without source_text, and the text's JSON string is
+ * read from the file into the request (batch_read) or the --output file
+ * (batch_write) at spill_at, so it is never held in memory.
  */
 #include "index.h"
 #include "cli.h"
 #include "log.h"
+#include "ndjson.h"
 #include "rec.h"
 
+#include <curl/curl.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zlib.h>
 
 /* Memory is sized by the options; running out means they were wrong. */
@@ -106,14 +115,20 @@ prepare_store(struct doc *d, jv *rec, const struct index_options *o)
 	return true;
 }
 
-/* The action line and the document line, both newline-terminated. */
+/*
+ * The action line and the document line, both newline-terminated.  With
+ * spilled text the document line stops where the text goes (spill_at) and
+ * goes on with the closing brace.
+ */
 static void
 render(struct doc *d, jv rec, const struct index_options *o)
 {
+	static const char text_key[] = "\"source_text\":";
 	jv action = jv_object_set(jv_object(), jv_string("_index"),
 	    jv_string(o->index));
 	jv line, body;
-	size_t alen, blen;
+	size_t alen, blen, at;
+	bool spilled = d->spill.len > 0;
 
 	action = jv_object_set(action, jv_string("_id"), jv_string(d->id));
 	line = jv_dump_string(jv_object_set(jv_object(), jv_string("index"),
@@ -121,23 +136,43 @@ render(struct doc *d, jv rec, const struct index_options *o)
 	body = jv_dump_string(rec_strip_gz(rec), 0);
 	alen = (size_t)jv_string_length_bytes(jv_copy(line));
 	blen = (size_t)jv_string_length_bytes(jv_copy(body));
-	d->frag_len = alen + blen + 2;
+	d->frag_len = alen + blen + 2 + (spilled ? sizeof text_key : 0);
 	d->frag = xmalloc(d->frag_len);
 	memcpy(d->frag, jv_string_value(line), alen);
 	d->frag[alen] = '\n';
-	memcpy(d->frag + alen + 1, jv_string_value(body), blen);
-	d->frag[alen + 1 + blen] = '\n';
+	at = alen + 1;
+	if (spilled) {
+		/* {"id":1} → {"id":1,"source_text": TEXT } */
+		memcpy(d->frag + at, jv_string_value(body), blen - 1);
+		at += blen - 1;
+		if (blen > 2)
+			d->frag[at++] = ',';
+		memcpy(d->frag + at, text_key, sizeof text_key - 1);
+		at += sizeof text_key - 1;
+		d->spill_at = at;
+		d->frag[at++] = '}';
+		d->frag_len = at + 1;
+	} else {
+		memcpy(d->frag + at, jv_string_value(body), blen);
+		d->frag_len = at + blen + 1;
+	}
+	d->frag[d->frag_len - 1] = '\n';
 	jv_free(line);
 	jv_free(body);
 }
 
 struct doc *
-doc_new(jv rec, const struct index_options *o, jv *error)
+doc_new(jv rec, const struct spill_text *spill,
+    const struct index_options *o, jv *error)
 {
 	struct doc *d = xcalloc(sizeof *d);
 	const char *sum = rec_string(rec, "file_checksum");
 	char idbuf[32];
 	jv claim;
+
+	d->spill.fd = -1;
+	if (spill != NULL)
+		d->spill = *spill;
 
 	d->gid = rec_id(rec);
 	claim = rec_gz_get(rec, "claim");
@@ -166,6 +201,14 @@ doc_new(jv rec, const struct index_options *o, jv *error)
 		doc_free(d);
 		return NULL;
 	}
+	if (o->store_text && d->spill.len > 0) {
+		jv_free(d->text);
+		d->text = spill_read_text(&d->spill);
+		if (jv_get_kind(d->text) != JV_KIND_STRING) {
+			jv_free(d->text);
+			d->text = jv_string("");
+		}
+	}
 	render(d, jv_copy(rec), o);
 	d->ledger = jv_object_delete(rec, jv_string("source_text"));
 	return d;
@@ -178,6 +221,8 @@ doc_free(struct doc *d)
 		return;
 	jv_free(d->ledger);
 	jv_free(d->text);
+	if (d->spill.fd >= 0)
+		close(d->spill.fd);
 	free(d->id);
 	free(d->sum);
 	free(d->key);
@@ -199,6 +244,8 @@ batch_free(struct batch *b)
 	free(b->docs);
 	free(b->body);
 	free(b->gz);
+	if (b->gz_file.len > 0)
+		close(b->gz_file.fd);
 	free(b->resp);
 	free(b);
 }
@@ -219,6 +266,10 @@ batch_add(struct batch *b, struct doc *d)
 		b->body_cap = cap;
 	}
 	memcpy(b->body + b->len, d->frag, d->frag_len);
+	if (d->spill.len > 0) {
+		b->spill = d->spill;
+		b->spill_at = b->len + d->spill_at;
+	}
 	d->off = b->len;
 	b->len += d->frag_len;
 	free(d->frag);
@@ -247,11 +298,15 @@ batch_clear(struct batch *b)
 		batch_detach(b, i);
 	free(b->body);
 	free(b->gz);
+	if (b->gz_file.len > 0)
+		close(b->gz_file.fd);
+	b->gz_file.len = 0;
 	free(b->resp);
 	b->body = NULL;
 	b->gz = NULL;
 	b->resp = NULL;
 	b->len = b->body_cap = b->gz_len = b->resp_len = b->resp_cap = 0;
+	b->spill.len = 0;
 	b->attempt = 0;
 }
 
@@ -277,13 +332,34 @@ batch_split(struct batch *b)
  * gzip (windowBits 15 + 16) at level 1: bulk text shrinks about 3:1 even so,
  * and a faster level keeps compression off the critical path.
  */
+/* A body with spilled text is compressed to a file, as it is read. */
+static bool
+gzip_to_file(struct batch *b, const char *dir)
+{
+	int fd = ndjson_spill_file(dir);
+	off_t size;
+
+	if (fd < 0)
+		return false;
+	if (batch_write(b, fd, true) != 0 ||
+	    (size = lseek(fd, 0, SEEK_CUR)) <= 0) {
+		close(fd);
+		return false;
+	}
+	b->gz_file = (struct spill_text){ .fd = fd, .off = 0,
+	    .len = (size_t)size };
+	return true;
+}
+
 bool
-batch_gzip(struct batch *b)
+batch_gzip(struct batch *b, const char *dir)
 {
 	z_stream zs;
 	size_t bound;
 	int rc;
 
+	if (b->spill.len > 0)
+		return b->gz_file.len > 0 || gzip_to_file(b, dir);
 	memset(&zs, 0, sizeof zs);
 	if (deflateInit2(&zs, 1, Z_DEFLATED, 15 + 16, 8,
 	    Z_DEFAULT_STRATEGY) != Z_OK)
@@ -299,4 +375,131 @@ batch_gzip(struct batch *b)
 	b->gz_len = bound - zs.avail_out;
 	deflateEnd(&zs);
 	return rc == Z_STREAM_END;
+}
+
+size_t
+doc_size(const struct doc *d)
+{
+	return d->frag_len + d->spill.len;
+}
+
+size_t
+batch_size(const struct batch *b)
+{
+	return b->len + b->spill.len;
+}
+
+/* The piece of the whole body at pos, up to max bytes; 0 at the end. */
+static ssize_t
+body_piece(const struct batch *b, size_t pos, char *buf, size_t max)
+{
+	size_t n, end = b->spill_at + b->spill.len;
+
+	if (b->spill.len == 0 || pos < b->spill_at) {
+		size_t stop = b->spill.len == 0 ? b->len : b->spill_at;
+
+		n = pos < stop ? stop - pos : 0;
+		n = n < max ? n : max;
+		memcpy(buf, b->body + pos, n);
+		return (ssize_t)n;
+	}
+	if (pos < end) {
+		n = end - pos < max ? end - pos : max;
+		return pread(b->spill.fd, buf, n,
+		    (off_t)(b->spill.off + pos - b->spill_at));
+	}
+	n = batch_size(b) - pos < max ? batch_size(b) - pos : max;
+	memcpy(buf, b->body + pos - b->spill.len, n);
+	return (ssize_t)n;
+}
+
+/* What batch_read sends: the gzip file, or the body with its text. */
+static size_t
+sent_size(const struct batch *b)
+{
+	return b->gz_file.len > 0 ? b->gz_file.len : batch_size(b);
+}
+
+size_t
+batch_read(char *buf, size_t size, size_t nitems, void *arg)
+{
+	struct batch *b = arg;
+	size_t max = size * nitems, left = sent_size(b) - b->read_pos;
+	ssize_t n = b->gz_file.len == 0 ?
+	    body_piece(b, b->read_pos, buf, max) :
+	    pread(b->gz_file.fd, buf, left < max ? left : max,
+	    (off_t)b->read_pos);
+
+	if (n < 0 || (n == 0 && left > 0))
+		return CURL_READFUNC_ABORT;	/* the spill file failed */
+	b->read_pos += (size_t)n;
+	return (size_t)n;
+}
+
+int
+batch_seek(void *arg, long long offset, int origin)
+{
+	struct batch *b = arg;
+
+	if (origin != SEEK_SET || offset < 0 || (size_t)offset > sent_size(b))
+		return CURL_SEEKFUNC_CANTSEEK;
+	b->read_pos = (size_t)offset;
+	return CURL_SEEKFUNC_OK;
+}
+
+/* Writes n bytes through zs when there is one; 0 or -1. */
+static int
+put_out(int fd, z_stream *zs, const void *p, size_t n, bool last)
+{
+	unsigned char out[64 * 1024];
+	int rc;
+
+	if (zs == NULL)
+		return write_all(fd, p, n);
+	zs->next_in = (Bytef *)p;
+	zs->avail_in = (uInt)n;
+	do {
+		zs->next_out = out;
+		zs->avail_out = sizeof out;
+		rc = deflate(zs, last ? Z_FINISH : Z_NO_FLUSH);
+		if (rc == Z_STREAM_ERROR ||
+		    write_all(fd, out, sizeof out - zs->avail_out) != 0)
+			return -1;
+	} while (zs->avail_out == 0 || (last && rc != Z_STREAM_END));
+	return 0;
+}
+
+int
+batch_write(struct batch *b, int fd, bool gzip)
+{
+	char *buf = xmalloc(64 * 1024);
+	z_stream zs;
+	size_t pos = 0, total = batch_size(b);
+	int rc = 0;
+
+	memset(&zs, 0, sizeof zs);
+	if (gzip && deflateInit2(&zs, 1, Z_DEFLATED, 15 + 16, 8,
+	    Z_DEFAULT_STRATEGY) != Z_OK) {
+		free(buf);
+		errno = ENOMEM;
+		return -1;
+	}
+	while (rc == 0 && pos < total) {
+		ssize_t n = body_piece(b, pos, buf, 64 * 1024);
+
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
+			rc = -1;
+			break;
+		}
+		pos += (size_t)n;
+		rc = put_out(fd, gzip ? &zs : NULL, buf, (size_t)n, false);
+	}
+	if (rc == 0 && gzip)
+		rc = put_out(fd, &zs, "", 0, true);
+	if (gzip)
+		deflateEnd(&zs);
+	free(buf);
+	return rc;
 }

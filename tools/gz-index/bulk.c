@@ -34,6 +34,7 @@ struct bulk {
 	const struct index_options *o;
 	char *url;
 	struct curl_slist *headers;
+	struct curl_slist *plain_headers;	/* never gzipped: spilled text */
 	CURL **pool;		/* idle handles, reused */
 	size_t npool;
 	int inflight;
@@ -54,6 +55,8 @@ bulk_new(const struct index_options *o)
 		snprintf(k->url, len, "%s%s", o->url, BULK_PATH);
 	}
 	k->headers = curl_slist_append(NULL,
+	    "Content-Type: application/x-ndjson");
+	k->plain_headers = curl_slist_append(NULL,
 	    "Content-Type: application/x-ndjson");
 	if (o->gzip)
 		k->headers = curl_slist_append(k->headers,
@@ -77,6 +80,7 @@ bulk_free(struct bulk *k)
 		curl_easy_cleanup(k->pool[i]);
 	curl_multi_cleanup(k->multi);
 	curl_slist_free_all(k->headers);
+	curl_slist_free_all(k->plain_headers);
 	free(k->pool);
 	free(k->url);
 	free(k);
@@ -173,18 +177,32 @@ give_handle(struct bulk *k, CURL *e)
 		curl_easy_cleanup(e);
 }
 
+/*
+ * A body in memory goes as POSTFIELDS; one with spilled text is read by
+ * batch_read, piece by piece, from its file (or from its gzip's file).
+ */
 void
 bulk_send(struct bulk *k, struct batch *b)
 {
 	CURL *e = take_handle(k);
-	const void *body = k->o->gzip ? (const void *)b->gz : b->body;
-	size_t len = k->o->gzip ? b->gz_len : b->len;
+	bool spilled = b->spill.len > 0, gzip = b->gz != NULL ||
+	    b->gz_file.len > 0;
+	size_t len = b->gz != NULL ? b->gz_len : b->gz_file.len > 0 ?
+	    b->gz_file.len : batch_size(b);
 
 	b->resp_len = 0;
 	b->error[0] = '\0';
+	b->read_pos = 0;
 	curl_easy_setopt(e, CURLOPT_URL, k->url);
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, k->headers);
-	curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, gzip ? k->headers :
+	    k->plain_headers);
+	curl_easy_setopt(e, CURLOPT_POST, 1L);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDS, spilled ? NULL :
+	    b->gz != NULL ? (const void *)b->gz : b->body);
+	curl_easy_setopt(e, CURLOPT_READFUNCTION, spilled ? batch_read : NULL);
+	curl_easy_setopt(e, CURLOPT_READDATA, spilled ? (void *)b : NULL);
+	curl_easy_setopt(e, CURLOPT_SEEKFUNCTION, spilled ? batch_seek : NULL);
+	curl_easy_setopt(e, CURLOPT_SEEKDATA, spilled ? (void *)b : NULL);
 	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_response);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, b);
@@ -198,8 +216,10 @@ bulk_send(struct bulk *k, struct batch *b)
 	}
 	k->inflight++;
 	gz_stats.bytes += len;
-	log_debug("sending %zu documents, %zu bytes%s (attempt %d)", b->n,
-	    len, k->o->gzip ? " gzipped" : "", b->attempt + 1);
+	log_debug("sending %zu documents, %zu bytes%s%s (attempt %d)", b->n,
+	    len, gzip ? " gzipped" : "",
+	    spilled ? ", the text read from its spill file" : "",
+	    b->attempt + 1);
 }
 
 static void

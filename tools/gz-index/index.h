@@ -37,6 +37,17 @@ struct index_options {
 	bool relative_paths;	/* USE_RELATIVE_FILE_PATHS */
 	struct retry_policy retry;
 	double stop_grace;	/* seconds to finish in-flight work on a stop */
+	const char *spill_dir;	/* $TMPDIR: long records and their gzip */
+};
+
+/*
+ * source_text's raw JSON string (quotes included) inside a line that lib/ndjson
+ * spilled to a file because it was longer than --batch-bytes (spill.c).
+ * len 0: none; everything is in memory.
+ */
+struct spill_text {
+	int fd;
+	size_t off, len;
 };
 
 struct doc {
@@ -49,6 +60,8 @@ struct doc {
 	char *key;		/* storage key of the .txt (--store-text) */
 	char *frag;		/* action + source lines, when in no batch */
 	size_t frag_len;
+	struct spill_text spill; /* the text left in its file, owned */
+	size_t spill_at;	/* where in frag the text goes */
 	size_t off;		/* where the lines sit in the batch body */
 	int attempts;		/* bulk attempts that answered for this item */
 	double not_before;	/* earliest retry, monotonic seconds */
@@ -88,8 +101,12 @@ struct batch {
 	size_t n, cap;
 	char *body;		/* the _bulk body: every doc's lines in order */
 	size_t len, body_cap;
+	struct spill_text spill; /* its one document's text, read from file */
+	size_t spill_at;	/* where in body the text goes */
+	size_t read_pos;	/* how much of the body curl has read */
 	unsigned char *gz;	/* gzip of body (--gzip), built to send */
 	size_t gz_len;
+	struct spill_text gz_file; /* instead, with spilled text: on disk */
 	int attempt;		/* request-level attempts so far */
 	double not_before;
 	double first_at;	/* when its first document arrived */
@@ -103,8 +120,23 @@ struct batch {
 /* options.c: flags, then the environment; exits 2 on a usage error. */
 void options_parse(int argc, char **argv, struct index_options *o);
 
-/* batch.c */
-struct doc *doc_new(jv rec, const struct index_options *o, jv *error);
+/* spill.c: the record without source_text, or invalid with why set. */
+jv spill_scan(int fd, size_t len, size_t limit, struct spill_text *text,
+    char *why, size_t why_size);
+/* The decoded text (--store-text), or invalid. */
+jv spill_read_text(const struct spill_text *text);
+
+/* batch.c: spill may be NULL; the document owns spill->fd (even on error). */
+struct doc *doc_new(jv rec, const struct spill_text *spill,
+    const struct index_options *o, jv *error);
+/* Bytes a document or batch sends, its spilled text included. */
+size_t doc_size(const struct doc *d);
+size_t batch_size(const struct batch *b);
+/* Writes the body, text spliced in, to fd; gzipped with gzip.  0 or -1. */
+int batch_write(struct batch *b, int fd, bool gzip);
+/* CURLOPT_READFUNCTION and SEEKFUNCTION for a batch with spilled text. */
+size_t batch_read(char *buf, size_t size, size_t nitems, void *arg);
+int batch_seek(void *arg, long long offset, int origin);
 void doc_free(struct doc *d);
 struct batch *batch_new(void);
 /* Frees the batch and its body, not the documents. */
@@ -115,8 +147,11 @@ void batch_add(struct batch *b, struct doc *d);
 void batch_detach(struct batch *b, size_t i);
 /* Splits b in halves: b keeps the first, the result holds the second. */
 struct batch *batch_split(struct batch *b);
-/* Compresses the body into b->gz; false when zlib failed. */
-bool batch_gzip(struct batch *b);
+/*
+ * Compresses the body into b->gz, or with spilled text into an unlinked
+ * file in dir (b->gz_file); false when zlib or the file failed.
+ */
+bool batch_gzip(struct batch *b, const char *dir);
 void xoom(size_t size) __attribute__((noreturn));
 void *xmalloc(size_t size);
 void *xcalloc(size_t size);

@@ -58,7 +58,7 @@ help(void)
 "Batching:\n"
 "      --batch-docs=N     documents per request (100)\n"
 "      --batch-bytes=SIZE bytes per request (10M); a bigger document goes\n"
-"                         alone\n"
+"                         alone, its text left on disk in $TMPDIR\n"
 "      --flush-ms=MS      send a batch MS after its first document (2000)\n"
 "      --concurrency=N    requests in flight (2)\n"
 "      --gzip             compress request bodies\n"
@@ -166,6 +166,7 @@ options_parse(int argc, char **argv, struct index_options *o)
 	o->password = config_pick(NULL, "OPENSEARCH_PASSWORD", NULL);
 	o->files_endpoint = config_pick(NULL, "QUERIDO_DIARIO_FILES_ENDPOINT",
 	    NULL);
+	o->spill_dir = config_pick(NULL, "TMPDIR", "/tmp");
 	rel = config_pick(NULL, "USE_RELATIVE_FILE_PATHS", "false");
 	if (!config_parse_bool(rel, &o->relative_paths))
 		cli_usage_error("USE_RELATIVE_FILE_PATHS: '%s' is not a "

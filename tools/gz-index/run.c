@@ -183,7 +183,8 @@ run_add_doc(struct run *r, struct doc *d)
 		return;
 	}
 	if (b != NULL && b->n > 0 && (b->n >= r->o->batch_docs ||
-	    b->len + d->frag_len > r->o->batch_bytes))
+	    batch_size(b) + doc_size(d) > r->o->batch_bytes ||
+	    d->spill.len > 0))
 		flush(r);
 	if (r->filling == NULL) {
 		r->filling = batch_new();
@@ -191,7 +192,9 @@ run_add_doc(struct run *r, struct doc *d)
 	}
 	b = r->filling;
 	batch_add(b, d);
-	if (b->n >= r->o->batch_docs || b->len >= r->o->batch_bytes)
+	/* A spilled text's batch holds only it: batch_read splices one. */
+	if (b->n >= r->o->batch_docs || batch_size(b) >= r->o->batch_bytes ||
+	    d->spill.len > 0)
 		flush(r);
 }
 
@@ -211,7 +214,9 @@ send_ready(struct run *r)
 		}
 		*p = b->next;
 		r->queued--;
-		if (r->o->gzip && b->gz == NULL && !batch_gzip(b)) {
+		/* batch_write compresses --output itself, as it goes. */
+		if (r->o->gzip && r->o->output == NULL && b->gz == NULL &&
+		    !batch_gzip(b, r->o->spill_dir)) {
 			run_fatal(r, EXIT_FATAL, "gzip_failed", "zlib could "
 			    "not compress a bulk body");
 			run_drop_batch(r, b);
@@ -256,8 +261,9 @@ release_claim(struct run *r, jv rec)
 	jv_free(claim);
 }
 
+/* spill: where source_text waits when the line was spilled, or NULL. */
 static void
-take_record(struct run *r, jv rec)
+take_record(struct run *r, jv rec, const struct spill_text *spill)
 {
 	jv error = jv_invalid();
 	struct doc *d;
@@ -265,11 +271,13 @@ take_record(struct run *r, jv rec)
 	gz_stats.records_in++;
 	/* Failed upstream: the ledger shows it; it is never sent or marked. */
 	if (rec_has_error(rec)) {
+		if (spill != NULL)
+			close(spill->fd);
 		release_claim(r, rec);
 		run_put_line(r, jv_object_delete(rec, jv_string("source_text")));
 		return;
 	}
-	if ((d = doc_new(rec, r->o, &error)) == NULL) {
+	if ((d = doc_new(rec, spill, r->o, &error)) == NULL) {
 		gz_stats.records_failed++;
 		release_claim(r, error);
 		run_put_line(r, error);
@@ -284,6 +292,45 @@ take_record(struct run *r, jv rec)
 }
 
 static void
+take_bad_line(struct run *r, const char *why)
+{
+	gz_stats.records_in++;
+	gz_stats.records_failed++;
+	log_warn("%s", why);
+	run_put_line(r, rec_bad_line(ndjson_line(r->in), why));
+}
+
+/* A line longer than --batch-bytes, left in its file by the reader. */
+static void
+take_spilled(struct run *r)
+{
+	struct spill_text text;
+	size_t len;
+	int fd = ndjson_spill_take(r->in, &len);
+	char why[256], msg[300];
+	jv rec = spill_scan(fd, len, r->o->batch_bytes, &text, why,
+	    sizeof why);
+
+	if (!jv_is_valid(rec)) {
+		close(fd);
+		snprintf(msg, sizeof msg, "line %lu: %s", ndjson_line(r->in),
+		    why);
+		take_bad_line(r, msg);
+	} else if (jv_get_kind(rec) != JV_KIND_OBJECT) {
+		close(fd);
+		jv_free(rec);
+		snprintf(msg, sizeof msg, "line %lu: expected a JSON object",
+		    ndjson_line(r->in));
+		take_bad_line(r, msg);
+	} else if (text.len == 0) {
+		close(fd);
+		take_record(r, rec, NULL);
+	} else {
+		take_record(r, rec, &text);
+	}
+}
+
+static void
 read_input(struct run *r)
 {
 	while (can_read(r)) {
@@ -291,14 +338,13 @@ read_input(struct run *r)
 
 		switch (ndjson_read(r->in, &rec)) {
 		case NDJSON_RECORD:
-			take_record(r, rec);
+			take_record(r, rec, NULL);
+			break;
+		case NDJSON_SPILLED:
+			take_spilled(r);
 			break;
 		case NDJSON_BAD:
-			gz_stats.records_in++;
-			gz_stats.records_failed++;
-			log_warn("%s", ndjson_error(r->in));
-			run_put_line(r, rec_bad_line(ndjson_line(r->in),
-			    ndjson_error(r->in)));
+			take_bad_line(r, ndjson_error(r->in));
 			break;
 		case NDJSON_AGAIN:
 			return;

@@ -334,3 +334,32 @@ rows_locked_elsewhere() {
 		"$(seq 1 20 | tr '\n' ' ')"
 	[[ "$stderr" != *"locked"* ]]
 }
+
+@test "a later run under the same --worker name takes back the claims an earlier run left to expire" {
+	pg_seed 10
+	gz-list --init --quiet
+	# The first run claims all ten, nobody settles them, it gives up.
+	gz-list --claim --worker cron --lease 1s --progress 0 >/dev/null 2>&1
+	assert_equal "$(pg_sql 'SELECT count(*) FROM gz_claims WHERE worker = $$cron$$')" 10
+	sleep 1.2
+	run -0 --separate-stderr gz-list --claim --worker cron --lease 1s --progress 0
+	assert_equal "$(echo "$output" | jq -r .id | sort -n | tr '\n' ' ')" "$(seq 1 10 | tr '\n' ' ')"
+	assert_equal "$(pg_sql 'SELECT count(*) FROM gz_claim_history')" 20
+}
+
+@test "--claims before any claim says so instead of creating tables" {
+	run -0 --separate-stderr gz-list --claims
+	assert_output --regexp '^WORKER +HELD +EXPIRED +RELEASED +OLDEST_S +LEASE_UNTIL$'
+	[[ "$stderr" == *"no claims yet"* ]]
+	assert_equal "$(pg_sql "SELECT to_regclass('gz_claims') IS NULL")" t
+}
+
+@test "a role that may not CREATE claims once the tables exist" {
+	pg_seed 5
+	gz-list --init --quiet
+	pg_sql "GRANT SELECT, INSERT, UPDATE, DELETE ON gz_claims, gz_claim_history, gazettes, territories TO gz_auth;
+		REVOKE CREATE ON SCHEMA public FROM gz_auth, PUBLIC" >/dev/null
+	run -0 --separate-stderr gz-list --db "user=gz_auth password=right-password" \
+		--claim --worker limited --lease 1s --progress 0
+	assert_equal "$(echo "$output" | wc -l)" 5
+}

@@ -54,7 +54,8 @@ static const char claim_head[] =
 #define CLAIMABLE \
 	" AND g.id < $9::bigint AND g.processed IS NOT TRUE" \
 	" AND NOT EXISTS (SELECT 1 FROM gz_claims c WHERE c.gazette_id = g.id" \
-	"  AND (c.lease_until > now() OR c.worker = $11::text))"
+	"  AND (c.lease_until > now() OR (c.worker = $11::text" \
+	"  AND c.claimed_at >= to_timestamp($13::float8))))"
 
 static const char claim_tail[] =
 	CLAIMABLE
@@ -65,7 +66,8 @@ static const char claim_tail[] =
 	"  ON CONFLICT (gazette_id) DO UPDATE SET worker = EXCLUDED.worker,"
 	"  claimed_at = EXCLUDED.claimed_at, lease_until = EXCLUDED.lease_until,"
 	"  released_at = NULL"
-	"  WHERE c.lease_until <= now() AND c.worker <> EXCLUDED.worker"
+	"  WHERE c.lease_until <= now() AND (c.worker <> EXCLUDED.worker"
+	"  OR c.claimed_at < to_timestamp($13::float8))"
 	"  RETURNING gazette_id),"
 	" logged AS (INSERT INTO gz_claim_history (gazette_id, worker)"
 	"  SELECT gazette_id, $11::text FROM claimed)";
@@ -83,12 +85,15 @@ static const char probe_head[] =
 static const char probe_tail[] =
 	CLAIMABLE " AND $10::int > 0 AND $12::interval IS NOT NULL)";
 
+/* Only this run's claims: those of an earlier run of the name are dead. */
 static const char renew_sql[] =
 	"UPDATE gz_claims SET lease_until = now() + $2::interval"
-	" WHERE worker = $1 AND released_at IS NULL";
+	" WHERE worker = $1 AND released_at IS NULL"
+	" AND claimed_at >= to_timestamp($3::float8)";
 
 static const char held_sql[] =
-	"SELECT count(*) FROM gz_claims WHERE worker = $1 AND released_at IS NULL";
+	"SELECT count(*) FROM gz_claims WHERE worker = $1 AND released_at IS NULL"
+	" AND claimed_at >= to_timestamp($2::float8)";
 
 /*
  * How often, after the last page, to look whether gz-index has settled our
@@ -128,12 +133,56 @@ run_ddl(struct session *s)
 	return res == NULL ? status : EXIT_OK;
 }
 
+/*
+ * Whether both claims tables exist: 1, 0, or -1 (*status set).  Checked
+ * first so that workers whose role may not CREATE can claim once an
+ * administrator ran --init.
+ */
+static int
+tables_exist(struct session *s, int *status)
+{
+	PGresult *res = session_query(s, "SELECT to_regclass('gz_claims') "
+	    "IS NOT NULL AND to_regclass('gz_claim_history') IS NOT NULL", 0,
+	    NULL, status);
+	int exist;
+
+	if (res == NULL)
+		return -1;
+	exist = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	return exist;
+}
+
+static int
+ensure_tables(struct session *s)
+{
+	int status = EXIT_OK, exist = tables_exist(s, &status);
+
+	return exist < 0 ? status : exist ? EXIT_OK : run_ddl(s);
+}
+
+/* The database's clock at the start of the run, into p->run_start. */
+static int
+note_run_start(struct session *s, struct params *p)
+{
+	int status = EXIT_OK;
+	PGresult *res = session_query(s, "SELECT extract(epoch FROM now())",
+	    0, NULL, &status);
+
+	if (res == NULL)
+		return status;
+	snprintf(p->run_start, sizeof p->run_start, "%s",
+	    PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return EXIT_OK;
+}
+
 /* Renews our leases; returns how many claims we still hold, or -1. */
 static long long
 renew(struct claimer *c)
 {
-	const char *values[2] = { c->o->worker, c->p.lease };
-	PGresult *res = session_query(&c->s, renew_sql, 2, values, &c->status);
+	const char *values[3] = { c->o->worker, c->p.lease, c->p.run_start };
+	PGresult *res = session_query(&c->s, renew_sql, 3, values, &c->status);
 	long long held;
 
 	if (res == NULL)
@@ -149,8 +198,8 @@ renew(struct claimer *c)
 static long long
 count_held(struct claimer *c)
 {
-	const char *values[1] = { c->o->worker };
-	PGresult *res = session_query(&c->s, held_sql, 1, values, &c->status);
+	const char *values[2] = { c->o->worker, c->p.run_start };
+	PGresult *res = session_query(&c->s, held_sql, 2, values, &c->status);
 	long long held;
 
 	if (res == NULL)
@@ -289,7 +338,8 @@ claim_run(const struct db_target *target, const struct list_options *o)
 		return EXIT_FATAL;
 	}
 	snprintf(c.p.last, sizeof c.p.last, "%lld", 9223372036854775807LL);
-	if ((c.status = run_ddl(&c.s)) != EXIT_OK)
+	if ((c.status = ensure_tables(&c.s)) != EXIT_OK ||
+	    (c.status = note_run_start(&c.s, &c.p)) != EXIT_OK)
 		goto out;
 	c.renewed = clock_monotonic();
 	while (!sig_stop_requested()) {
@@ -353,18 +403,26 @@ claim_status(const struct db_target *target, const struct list_options *o)
 	    "  IS NULL), 'YYYY-MM-DD\"T\"HH24:MI:SSOF'), '-')"
 	    " FROM gz_claims GROUP BY worker ORDER BY worker";
 	struct session s = { .target = target, .retry = &o->retry };
-	int status = run_ddl(&s), r;
-	PGresult *res;
+	int status = EXIT_OK, exist = tables_exist(&s, &status), r;
+	int width = 24;		/* host:pid fits */
+	PGresult *res = NULL;
 
-	if (status != EXIT_OK ||
-	    (res = session_query(&s, sql, 0, NULL, &status)) == NULL) {
+	if (exist < 0 || (exist &&
+	    (res = session_query(&s, sql, 0, NULL, &status)) == NULL)) {
 		session_close(&s);
 		return status;
 	}
-	printf("%-32s %8s %8s %8s %10s  %s\n", "WORKER", "HELD", "EXPIRED",
-	    "RELEASED", "OLDEST_S", "LEASE_UNTIL");
-	for (r = 0; r < PQntuples(res); r++)
-		printf("%-32s %8s %8s %8s %10s  %s\n", PQgetvalue(res, r, 0),
+	if (!exist)
+		log_warn("no claims yet: gz_claims does not exist (gz-list "
+		    "--init, or the first --claim run, creates it)");
+	for (r = 0; res != NULL && r < PQntuples(res); r++)
+		if ((int)strlen(PQgetvalue(res, r, 0)) > width)
+			width = (int)strlen(PQgetvalue(res, r, 0));
+	printf("%-*s %8s %8s %8s %10s  %s\n", width, "WORKER", "HELD",
+	    "EXPIRED", "RELEASED", "OLDEST_S", "LEASE_UNTIL");
+	for (r = 0; res != NULL && r < PQntuples(res); r++)
+		printf("%-*s %8s %8s %8s %10s  %s\n", width,
+		    PQgetvalue(res, r, 0),
 		    PQgetvalue(res, r, 1), PQgetvalue(res, r, 2),
 		    PQgetvalue(res, r, 3), PQgetvalue(res, r, 4),
 		    PQgetvalue(res, r, 5));

@@ -160,6 +160,7 @@ params_init(struct params *p, const struct list_options *o)
 	p->values[9] = p->limit;
 	p->values[10] = o->worker;
 	p->values[11] = p->lease;
+	p->values[12] = p->run_start;
 	snprintf(p->lease, sizeof p->lease, "%.3f seconds", o->lease);
 	return true;
 }

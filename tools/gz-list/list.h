@@ -33,11 +33,12 @@ struct list_options {
  * The query pieces, shared with claim.c.  Parameters $1-$8 are the filters
  * (mode, since, until, territories, state, ids, shard count and index),
  * $9 and $10 the keyset bound and page size, $11 and $12 the claiming
- * worker and its lease.
+ * worker and its lease, $13 when this run began (epoch seconds, the
+ * database's clock), so a name reused by a later run is a new worker.
  */
 #define N_FILTER_PARAMS 8
 #define N_PAGE_PARAMS 10
-#define N_CLAIM_PARAMS 12
+#define N_CLAIM_PARAMS 13
 
 extern const char select_list[];
 extern const char from_where[];
@@ -47,7 +48,7 @@ struct params {
 	char *territories;	/* array literals, built once */
 	char *ids;
 	char shard_count[16], shard_index[16];
-	char last[32], limit[32], lease[48];
+	char last[32], limit[32], lease[48], run_start[48];
 };
 
 bool params_init(struct params *p, const struct list_options *o);

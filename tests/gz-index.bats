@@ -328,6 +328,23 @@ for line in sys.stdin:
 	assert_equal "$(ls -A "$BATS_TEST_TMPDIR/tmp")" ""
 }
 
+@test "records longer than 1 MiB share a batch, each text read from its own spill file into the request" {
+	pg_seed 4
+	records | "$GZ_PYTHON" -c '
+import json, sys
+for line in sys.stdin:
+    r = json.loads(line)
+    r["source_text"] = ("licitação nº %d; " % r["id"]) * 100000
+    print(json.dumps(r, ensure_ascii=False))' >"$BATS_TEST_TMPDIR/in"
+	run -0 --separate-stderr timeout 60 gz-index <"$BATS_TEST_TMPDIR/in"
+	echo "$output" | jq -se 'length == 4 and all(.gz.index.marked)'
+	run -0 bulk_ids
+	assert_output "$(pg_sql "SELECT json_agg(md5(id::text) ORDER BY id DESC) FROM gazettes" | jq -c .)"
+	opensearch_docs querido-diario | jq -sc 'map(._source) | sort_by(.id)' >"$BATS_TEST_TMPDIR/got"
+	jq -sc 'map(del(.gz)) | sort_by(.id)' "$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/want"
+	jq -se '.[0] == .[1]' "$BATS_TEST_TMPDIR/got" "$BATS_TEST_TMPDIR/want"
+}
+
 @test "long lines that are not records fail alone, naming the line and the cause; a long record still goes to --output" {
 	"$GZ_PYTHON" -c '
 import json

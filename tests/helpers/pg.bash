@@ -76,6 +76,7 @@ pg_sql() {
 
 pg_reset() {
 	psql -X -q -v ON_ERROR_STOP=1 >/dev/null <<-'SQL'
+	SET client_min_messages TO warning;
 	DROP TABLE IF EXISTS gazettes, territories, gz_claims, gz_claim_history CASCADE;
 	SQL
 	psql -X -q -v ON_ERROR_STOP=1 -f "$GZ_ROOT/tests/fixtures/schema.sql" >/dev/null

@@ -7,10 +7,10 @@
  * of duplicating.  Both lines end in \n, so any concatenation of them is a
  * valid body (OpenSearch wants the final newline).
  *
- * A record longer than --batch-bytes arrives spilled to a file (spill.c):
- * its lines are built without source_text, and the text's JSON string is
- * read from the file into the request (batch_read) or the --output file
- * (batch_write) at spill_at, so it is never held in memory.
+ * A record longer than SPILL_BYTES arrives spilled to a file (spill.c): its
+ * lines are built without source_text, and the text's JSON string is read
+ * from the file into the request (batch_read) or the --output file
+ * (batch_write) where it belongs (a text_span), so it is never in memory.
  */
 #include "index.h"
 #include "cli.h"
@@ -243,6 +243,7 @@ batch_free(struct batch *b)
 		return;
 	free(b->docs);
 	free(b->body);
+	free(b->spans);
 	free(b->gz);
 	if (b->gz_file.len > 0)
 		close(b->gz_file.fd);
@@ -267,8 +268,14 @@ batch_add(struct batch *b, struct doc *d)
 	}
 	memcpy(b->body + b->len, d->frag, d->frag_len);
 	if (d->spill.len > 0) {
-		b->spill = d->spill;
-		b->spill_at = b->len + d->spill_at;
+		if (b->nspans == b->spans_cap) {
+			b->spans_cap = b->spans_cap ? b->spans_cap * 2 : 4;
+			b->spans = xrealloc(b->spans,
+			    b->spans_cap * sizeof *b->spans);
+		}
+		b->spans[b->nspans++] = (struct text_span){
+		    .at = b->len + d->spill_at, .text = d->spill };
+		b->spilled += d->spill.len;
 	}
 	d->off = b->len;
 	b->len += d->frag_len;
@@ -306,7 +313,7 @@ batch_clear(struct batch *b)
 	b->gz = NULL;
 	b->resp = NULL;
 	b->len = b->body_cap = b->gz_len = b->resp_len = b->resp_cap = 0;
-	b->spill.len = 0;
+	b->nspans = b->spilled = 0;
 	b->attempt = 0;
 }
 
@@ -358,7 +365,7 @@ batch_gzip(struct batch *b, const char *dir)
 	size_t bound;
 	int rc;
 
-	if (b->spill.len > 0)
+	if (b->nspans > 0)
 		return b->gz_file.len > 0 || gzip_to_file(b, dir);
 	memset(&zs, 0, sizeof zs);
 	if (deflateInit2(&zs, 1, Z_DEFLATED, 15 + 16, 8,
@@ -386,34 +393,44 @@ doc_size(const struct doc *d)
 size_t
 batch_size(const struct batch *b)
 {
-	return b->len + b->spill.len;
+	return b->len + b->spilled;
 }
 
-/* The piece of the whole body at pos, up to max bytes; 0 at the end. */
+/*
+ * The piece of the whole body at pos, up to max bytes; 0 at the end.  The
+ * body is the memory one with each span's text inserted at its offset.
+ */
 static ssize_t
 body_piece(const struct batch *b, size_t pos, char *buf, size_t max)
 {
-	size_t n, end = b->spill_at + b->spill.len;
+	size_t mem = 0, logical = 0, i, n;
 
-	if (b->spill.len == 0 || pos < b->spill_at) {
-		size_t stop = b->spill.len == 0 ? b->len : b->spill_at;
+	for (i = 0; i <= b->nspans; i++) {
+		size_t stop = i < b->nspans ? b->spans[i].at : b->len;
+		const struct spill_text *t;
 
-		n = pos < stop ? stop - pos : 0;
-		n = n < max ? n : max;
-		memcpy(buf, b->body + pos, n);
-		return (ssize_t)n;
+		if (pos < logical + (stop - mem)) {
+			n = logical + (stop - mem) - pos;
+			n = n < max ? n : max;
+			memcpy(buf, b->body + mem + (pos - logical), n);
+			return (ssize_t)n;
+		}
+		logical += stop - mem;
+		mem = stop;
+		if (i == b->nspans)
+			break;
+		t = &b->spans[i].text;
+		if (pos < logical + t->len) {
+			n = logical + t->len - pos;
+			return pread(t->fd, buf, n < max ? n : max,
+			    (off_t)(t->off + pos - logical));
+		}
+		logical += t->len;
 	}
-	if (pos < end) {
-		n = end - pos < max ? end - pos : max;
-		return pread(b->spill.fd, buf, n,
-		    (off_t)(b->spill.off + pos - b->spill_at));
-	}
-	n = batch_size(b) - pos < max ? batch_size(b) - pos : max;
-	memcpy(buf, b->body + pos - b->spill.len, n);
-	return (ssize_t)n;
+	return 0;
 }
 
-/* What batch_read sends: the gzip file, or the body with its text. */
+/* What batch_read sends: the gzip file, or the body with its texts. */
 static size_t
 sent_size(const struct batch *b)
 {

@@ -34,7 +34,7 @@ struct bulk {
 	const struct index_options *o;
 	char *url;
 	struct curl_slist *headers;
-	struct curl_slist *plain_headers;	/* never gzipped: spilled text */
+	struct curl_slist *plain_headers;	/* without Content-Encoding */
 	CURL **pool;		/* idle handles, reused */
 	size_t npool;
 	int inflight;
@@ -178,14 +178,14 @@ give_handle(struct bulk *k, CURL *e)
 }
 
 /*
- * A body in memory goes as POSTFIELDS; one with spilled text is read by
- * batch_read, piece by piece, from its file (or from its gzip's file).
+ * A body in memory goes as POSTFIELDS; one with spilled texts is read by
+ * batch_read, piece by piece, from their files (or from its gzip's file).
  */
 void
 bulk_send(struct bulk *k, struct batch *b)
 {
 	CURL *e = take_handle(k);
-	bool spilled = b->spill.len > 0, gzip = b->gz != NULL ||
+	bool spilled = b->nspans > 0, gzip = b->gz != NULL ||
 	    b->gz_file.len > 0;
 	size_t len = b->gz != NULL ? b->gz_len : b->gz_file.len > 0 ?
 	    b->gz_file.len : batch_size(b);
@@ -218,7 +218,7 @@ bulk_send(struct bulk *k, struct batch *b)
 	gz_stats.bytes += len;
 	log_debug("sending %zu documents, %zu bytes%s%s (attempt %d)", b->n,
 	    len, gzip ? " gzipped" : "",
-	    spilled ? ", the text read from its spill file" : "",
+	    spilled ? ", texts read from their spill files" : "",
 	    b->attempt + 1);
 }
 

@@ -41,13 +41,23 @@ struct index_options {
 };
 
 /*
- * source_text's raw JSON string (quotes included) inside a line that lib/ndjson
- * spilled to a file because it was longer than --batch-bytes (spill.c).
- * len 0: none; everything is in memory.
+ * Input lines longer than this are spilled to a file by lib/ndjson and
+ * their source_text is never held in memory (spill.c); shorter ones are
+ * parsed in memory, which costs a few times their length for a moment.
+ * --batch-bytes, when smaller, lowers it.
  */
+#define SPILL_BYTES (1u << 20)
+
+/* source_text's raw JSON string (quotes included) in a spilled line. */
 struct spill_text {
 	int fd;
-	size_t off, len;
+	size_t off, len;	/* len 0: none, all is in memory */
+};
+
+/* A spilled text inside a batch: it goes at offset at of the body. */
+struct text_span {
+	size_t at;
+	struct spill_text text;
 };
 
 struct doc {
@@ -101,8 +111,9 @@ struct batch {
 	size_t n, cap;
 	char *body;		/* the _bulk body: every doc's lines in order */
 	size_t len, body_cap;
-	struct spill_text spill; /* its one document's text, read from file */
-	size_t spill_at;	/* where in body the text goes */
+	struct text_span *spans; /* spilled texts read into the body, in order */
+	size_t nspans, spans_cap;
+	size_t spilled;		/* their total length */
 	size_t read_pos;	/* how much of the body curl has read */
 	unsigned char *gz;	/* gzip of body (--gzip), built to send */
 	size_t gz_len;
@@ -134,7 +145,7 @@ size_t doc_size(const struct doc *d);
 size_t batch_size(const struct batch *b);
 /* Writes the body, text spliced in, to fd; gzipped with gzip.  0 or -1. */
 int batch_write(struct batch *b, int fd, bool gzip);
-/* CURLOPT_READFUNCTION and SEEKFUNCTION for a batch with spilled text. */
+/* CURLOPT_READFUNCTION and SEEKFUNCTION for a batch with spilled texts. */
 size_t batch_read(char *buf, size_t size, size_t nitems, void *arg);
 int batch_seek(void *arg, long long offset, int origin);
 void doc_free(struct doc *d);

@@ -68,8 +68,9 @@ main(int argc, char **argv)
 		out_fd = open_output(o.output);
 	in = ndjson_reader_new(STDIN_FILENO, cli_max_record_bytes);
 	ndjson_reader_set_nonblocking(in, true);
-	/* A document bigger than a batch goes alone, its text left on disk. */
-	ndjson_reader_set_spill(in, o.batch_bytes, o.spill_dir);
+	/* Long records wait on disk, their text never in memory. */
+	ndjson_reader_set_spill(in, o.batch_bytes < SPILL_BYTES ?
+	    o.batch_bytes : SPILL_BYTES, o.spill_dir);
 	/* With --output the multi handle still carries the .txt uploads. */
 	bulk = bulk_new(&o);
 	r = run_new(&o, bulk, mark, in, out_fd);

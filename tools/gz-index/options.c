@@ -58,7 +58,7 @@ help(void)
 "Batching:\n"
 "      --batch-docs=N     documents per request (100)\n"
 "      --batch-bytes=SIZE bytes per request (10M); a bigger document goes\n"
-"                         alone, its text left on disk in $TMPDIR\n"
+"                         alone (texts over 1 MiB wait on disk, $TMPDIR)\n"
 "      --flush-ms=MS      send a batch MS after its first document (2000)\n"
 "      --concurrency=N    requests in flight (2)\n"
 "      --gzip             compress request bodies\n"

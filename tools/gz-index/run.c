@@ -183,8 +183,7 @@ run_add_doc(struct run *r, struct doc *d)
 		return;
 	}
 	if (b != NULL && b->n > 0 && (b->n >= r->o->batch_docs ||
-	    batch_size(b) + doc_size(d) > r->o->batch_bytes ||
-	    d->spill.len > 0))
+	    batch_size(b) + doc_size(d) > r->o->batch_bytes))
 		flush(r);
 	if (r->filling == NULL) {
 		r->filling = batch_new();
@@ -192,9 +191,7 @@ run_add_doc(struct run *r, struct doc *d)
 	}
 	b = r->filling;
 	batch_add(b, d);
-	/* A spilled text's batch holds only it: batch_read splices one. */
-	if (b->n >= r->o->batch_docs || batch_size(b) >= r->o->batch_bytes ||
-	    d->spill.len > 0)
+	if (b->n >= r->o->batch_docs || batch_size(b) >= r->o->batch_bytes)
 		flush(r);
 }
 

@@ -1,5 +1,5 @@
 /*
- * spill — a record too long to hold (longer than --batch-bytes), read back
+ * spill — a record too long to hold (longer than SPILL_BYTES), read back
  * from the file lib/ndjson spilled it to.
  *
  * One pass over the file, a chunk at a time, splits the line in two: the

@@ -76,9 +76,9 @@ psql -X -At -c "SELECT 'marked processed: ' || count(*) FILTER (WHERE processed)
 	|| ' of ' || count(*) FROM gazettes"
 
 step "A taste of the text"
-jq -r 'select(.gz.index) | "id \(.id) \(.territory_name) \(.date):"' \
-	"$out/ledger.ndjson" | head -n 3
-sed -n '2p' "$out/bulk.ndjson" | jq -r '.source_text' | head -n 5
+# The first document of the bulk body: its heading, then its first lines.
+sed -n '2p' "$out/bulk.ndjson" | jq -r '"id \(.id) \(.territory_name) \(.date):",
+	(.source_text | split("\n")[:5][] | "  " + .)'
 
 cat <<MSG
 

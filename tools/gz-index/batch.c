@@ -339,6 +339,14 @@ batch_split(struct batch *b)
  * gzip (windowBits 15 + 16) at level 1: bulk text shrinks about 3:1 even so,
  * and a faster level keeps compression off the critical path.
  */
+static bool
+gzip_init(z_stream *zs)
+{
+	memset(zs, 0, sizeof *zs);
+	return deflateInit2(zs, 1, Z_DEFLATED, 15 + 16, 8,
+	    Z_DEFAULT_STRATEGY) == Z_OK;
+}
+
 /* A body with spilled text is compressed to a file, as it is read. */
 static bool
 gzip_to_file(struct batch *b, const char *dir)
@@ -367,9 +375,7 @@ batch_gzip(struct batch *b, const char *dir)
 
 	if (b->nspans > 0)
 		return b->gz_file.len > 0 || gzip_to_file(b, dir);
-	memset(&zs, 0, sizeof zs);
-	if (deflateInit2(&zs, 1, Z_DEFLATED, 15 + 16, 8,
-	    Z_DEFAULT_STRATEGY) != Z_OK)
+	if (!gzip_init(&zs))
 		return false;
 	bound = deflateBound(&zs, (uLong)b->len);
 	free(b->gz);
@@ -494,9 +500,7 @@ batch_write(struct batch *b, int fd, bool gzip)
 	size_t pos = 0, total = batch_size(b);
 	int rc = 0;
 
-	memset(&zs, 0, sizeof zs);
-	if (gzip && deflateInit2(&zs, 1, Z_DEFLATED, 15 + 16, 8,
-	    Z_DEFAULT_STRATEGY) != Z_OK) {
+	if (gzip && !gzip_init(&zs)) {
 		free(buf);
 		errno = ENOMEM;
 		return -1;

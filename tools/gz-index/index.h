@@ -131,7 +131,7 @@ struct batch {
 /* options.c: flags, then the environment; exits 2 on a usage error. */
 void options_parse(int argc, char **argv, struct index_options *o);
 
-/* spill.c: the record without source_text, or invalid with why set. */
+/* spill.c: the record (an object) without source_text, or invalid + why. */
 jv spill_scan(int fd, size_t len, size_t limit, struct spill_text *text,
     char *why, size_t why_size);
 /* The decoded text (--store-text), or invalid. */

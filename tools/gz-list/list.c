@@ -20,7 +20,6 @@
 #include "rec.h"
 #include "sig.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -286,21 +285,9 @@ list_run(const struct db_target *target, const struct list_options *o)
 	return status;
 }
 
-static const char *
-lowercase(char *buf, size_t size, const char *s)
-{
-	size_t i;
-
-	for (i = 0; s[i] != '\0' && i + 1 < size; i++)
-		buf[i] = (char)tolower((unsigned char)s[i]);
-	buf[i] = '\0';
-	return buf;
-}
-
 int
 list_count(const struct db_target *target, const struct list_options *o)
 {
-	static char mode[32];	/* the metrics keep a pointer to it */
 	struct session s = { .target = target, .retry = &o->retry };
 	struct params p;
 	int status = EXIT_OK;
@@ -322,7 +309,7 @@ list_count(const struct db_target *target, const struct list_options *o)
 		/* Hourly from cron, this is the backlog that alerts watch. */
 		metrics_report_gauge("gz_backlog_records",
 		    "Gazettes a listing with these options would give.",
-		    "mode", lowercase(mode, sizeof mode, o->mode), (double)n);
+		    "mode", o->mode_name, (double)n);
 		metrics_finish();
 	}
 	session_close(&s);

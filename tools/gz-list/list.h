@@ -14,6 +14,7 @@
 
 struct list_options {
 	const char *mode;		/* "DAILY", "ALL" or "UNPROCESSED" */
+	const char *mode_name;		/* the same as users write it: "daily" */
 	const char *since, *until;	/* YYYY-MM-DD or NULL */
 	const char *territories[LIST_MAX_FILTER_VALUES];
 	int n_territories;

@@ -111,15 +111,20 @@ date_arg(const char *option, const char *arg)
 	return arg;
 }
 
-static const char *
-mode_arg(const char *arg)
+/* Sets o->mode (the query's spelling) and o->mode_name (the users'). */
+static void
+mode_arg(const char *arg, struct list_options *o)
 {
-	static const char *modes[] = { "DAILY", "ALL", "UNPROCESSED" };
+	static const char *modes[][2] = { { "DAILY", "daily" },
+	    { "ALL", "all" }, { "UNPROCESSED", "unprocessed" } };
 	size_t i;
 
 	for (i = 0; i < 3; i++)
-		if (strcasecmp(arg, modes[i]) == 0)
-			return modes[i];
+		if (strcasecmp(arg, modes[i][0]) == 0) {
+			o->mode = modes[i][0];
+			o->mode_name = modes[i][1];
+			return;
+		}
 	cli_usage_error("mode '%s' is not daily, all or unprocessed", arg);
 }
 
@@ -193,7 +198,7 @@ parse_options(int argc, char **argv, struct list_options *o,
 	}
 	if (optind < argc)
 		cli_usage_error("unexpected argument '%s'", argv[optind]);
-	o->mode = mode_arg(config_pick(mode, "EXECUTION_MODE", "DAILY"));
+	mode_arg(config_pick(mode, "EXECUTION_MODE", "DAILY"), o);
 	if (o->page_size == 0)
 		o->page_size = (int)cli_number("page-size (GAZETTE_QUERY_PAGE_SIZE)",
 		    config_pick(NULL, "GAZETTE_QUERY_PAGE_SIZE", "1000"), 1,

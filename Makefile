@@ -6,6 +6,7 @@
 #   make test            install missing packages, build both variants, run every test
 #   make demo            install missing packages, build, run the pipeline on demo/
 #   make install PREFIX=/usr/local
+#   make bench-list      gz-list against psql \copy on 1,000,000 rows, alone
 #   make lint            banned functions and man page lint
 #   make fuzz            libFuzzer targets in fuzz/, FUZZ_SECONDS (60) each
 
@@ -38,7 +39,7 @@ TOOL_BIN = $(TOOLS:%=$(BUILD)/bin/%)
 TEST_BIN = $(patsubst tests/progs/%.c,$(BUILD)/test/%,$(wildcard tests/progs/*.c))
 
 .PHONY: all bin deps test test-release test-sanitize demo install clean lint \
-	bench check-deps fuzz
+	bench bench-list check-deps fuzz
 .SUFFIXES:
 # Keep object files: they are inputs of later links, not throwaway steps.
 .SECONDARY:
@@ -94,6 +95,11 @@ demo: deps all
 bench: all
 	@sh bench/install-deps.sh
 	@QUICK=$(QUICK) bash bench/run.sh
+
+# make bench-list: the listing row of make bench alone (bench/list-copy.sh).
+bench-list: all
+	@sh bench/install-deps.sh
+	@bash bench/list-copy.sh
 
 lint:
 	@! grep -nE '\b(system|popen|sprintf|strcpy|strcat|atoi|strtok)\(' \

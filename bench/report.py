@@ -326,6 +326,13 @@ if flat:
     out("| peak RSS flat as the corpus grows 10× | full ÷ tenth: %s | %s |" % (
         ", ".join(f(v, 2) for v in flat),
         mark(all(v < 1.5 for v in flat)) + " (< 1.5 × counted flat)"))
+if rows.get("biglist.gz"):
+    R = int(cfg.get("rows", 0))
+    x = ratio(rate("biglist.gz", R), rate("biglist.limit", R))
+    out("| gz-list ≥ 0.5 × `psql \\copy` of the same rows (%s) | %s ÷ %s rows/s = **%s ×** "
+        "(CPU %s s against %s s) | %s |" % (
+            f(R, 0), f(rate("biglist.gz", R)), f(rate("biglist.limit", R)), f(x, 2),
+            f(cpu("biglist.gz"), 2), f(cpu("biglist.limit"), 2), mark(x is not None and x >= 0.5)))
 out("| listing linear (keyset) against quadratic (OFFSET) | exponents %s (gz-list), %s (keyset), "
     "%s (OFFSET) | %s |" % (f(k_gz, 2), f(k_key, 2), f(k_off, 2),
                             mark(k_key is not None and k_off is not None and k_key < 1.3

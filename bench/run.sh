@@ -384,16 +384,7 @@ fi
 
 # Listing: keyset against OFFSET, and gz-list against psql \copy, on $ROWS rows.
 say "paging: $ROWS rows"
-psql -X -q -d gzbig -c "DROP TABLE IF EXISTS gz_claims, gz_claim_history" -c "TRUNCATE gazettes" 2>/dev/null
-psql -X -q -d gzbig -c "INSERT INTO gazettes (id, date, edition_number, is_extra_edition, power,
-	file_checksum, file_path, file_url, scraped_at, created_at, territory_id, processed)
-	SELECT i, date '2015-01-01' + (i % 3650), (i % 5000)::text, i % 13 = 0,
-	'executive', md5(i::text), t.id || '/' || (date '2015-01-01' + (i % 3650)) || '/' || md5(i::text) || '.pdf',
-	'https://example.org/diarios/' || i || '.pdf', timestamp '2024-06-01' - i * interval '1 minute',
-	timestamp '2024-06-01' - i * interval '1 minute', t.id, i % 3 = 0
-	FROM generate_series(1, $ROWS) i
-	JOIN (SELECT id, row_number() OVER (ORDER BY id) - 1 AS k FROM territories) t ON t.k = i % 30" \
-	-c "VACUUM ANALYZE gazettes"
+psql -X -q -d gzbig -v ON_ERROR_STOP=1 -v rows="$ROWS" -f "$bench/list-rows.sql"
 for rep in $(seq 1 "$REPS"); do
 	PROM="$raw/biglist.prom" tm biglist.gz "$rep" "$ROWS" sh -c 'PGDATABASE=gzbig gz-list --mode all --quiet --metrics-file "$1/biglist.prom" >/dev/null' _ "$raw"
 	tm biglist.limit "$rep" "$ROWS" sh -c 'PGDATABASE=gzbig psql -X -q -c "\\copy ($1) TO STDOUT" >/dev/null' _ "${lsql/g.processed IS FALSE AND/}"

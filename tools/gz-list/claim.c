@@ -215,7 +215,7 @@ renew_interval(const struct claimer *c)
 	return c->o->lease / 3;
 }
 
-/* Before each record: renew while the reader is too slow to take it. */
+/* Before each write: renew while the reader is too slow to take it. */
 static void
 wait_writable(void *arg)
 {
@@ -325,6 +325,13 @@ claim_run(const struct db_target *target, const struct list_options *o)
 {
 	struct claimer c = { .s = { .target = target, .retry = &o->retry },
 	    .o = o };
+	/*
+	 * One record per write: poll's POLLOUT promises room for one record
+	 * (up to PIPE_BUF), not for a page, and a write that blocks would
+	 * stop the renewals.
+	 */
+	struct list_out out = { .flush_at = 1, .wait_writable = wait_writable,
+	    .arg = &c };
 	long long last_id, left = o->limit;
 	unsigned long pages = 0;
 	int probes = 0;
@@ -355,7 +362,7 @@ claim_run(const struct db_target *target, const struct list_options *o)
 		    &c.status)) == NULL)
 			break;
 		pages++;
-		if (write_page(res, &last_id, o->worker, wait_writable, &c) != 0) {
+		if (write_page(&out, res, &last_id, o->worker) != 0) {
 			if (errno != EPIPE) {
 				log_error("writing records: %s",
 				    strerror(errno));
@@ -383,6 +390,7 @@ out:
 	progress_summary(extra);
 	session_close(&c.s);
 	params_free(&c.p);
+	jsonbuf_free(&out.buf);
 	free(sql);
 	free(c.probe_sql);
 	return c.status;

@@ -13,11 +13,11 @@
  */
 #include "list.h"
 #include "session.h"
+#include "jsonesc.h"
 #include "cli.h"
 #include "log.h"
 #include "metrics.h"
 #include "ndjson.h"
-#include "rec.h"
 #include "sig.h"
 
 #include <errno.h>
@@ -28,25 +28,30 @@
 
 enum column_kind { COL_INT, COL_TEXT, COL_BOOL };
 
-/* Output fields, in order; the SELECT list below follows this table. */
+/*
+ * Output fields, in order, each with its key as written ("name":); the
+ * SELECT list below follows this table.
+ */
+#define COLUMN(name, kind) { "\"" name "\":", sizeof(name) + 2, kind }
 static const struct column {
-	const char *name;
+	const char *key;
+	size_t key_len;
 	enum column_kind kind;
 } columns[] = {
-	{ "id", COL_INT },
-	{ "territory_id", COL_TEXT },
-	{ "territory_name", COL_TEXT },
-	{ "state_code", COL_TEXT },
-	{ "date", COL_TEXT },
-	{ "edition_number", COL_TEXT },
-	{ "is_extra_edition", COL_BOOL },
-	{ "power", COL_TEXT },
-	{ "file_checksum", COL_TEXT },
-	{ "file_path", COL_TEXT },
-	{ "file_url", COL_TEXT },
-	{ "scraped_at", COL_TEXT },
-	{ "created_at", COL_TEXT },
-	{ "processed", COL_BOOL },
+	COLUMN("id", COL_INT),
+	COLUMN("territory_id", COL_TEXT),
+	COLUMN("territory_name", COL_TEXT),
+	COLUMN("state_code", COL_TEXT),
+	COLUMN("date", COL_TEXT),
+	COLUMN("edition_number", COL_TEXT),
+	COLUMN("is_extra_edition", COL_BOOL),
+	COLUMN("power", COL_TEXT),
+	COLUMN("file_checksum", COL_TEXT),
+	COLUMN("file_path", COL_TEXT),
+	COLUMN("file_url", COL_TEXT),
+	COLUMN("scraped_at", COL_TEXT),
+	COLUMN("created_at", COL_TEXT),
+	COLUMN("processed", COL_BOOL),
 };
 #define N_COLUMNS ((int)(sizeof columns / sizeof columns[0]))
 
@@ -171,51 +176,83 @@ params_free(struct params *p)
 	free(p->ids);
 }
 
-jv
-row_to_record(PGresult *res, int r)
+/* PostgreSQL's text of an integer column: -?[0-9]+, a JSON number as is. */
+static bool
+integer_text(const char *v)
 {
-	jv rec = jv_object();
+	if (*v == '-')
+		v++;
+	if (*v == '\0')
+		return false;
+	for (; *v; v++)
+		if (*v < '0' || *v > '9')
+			return false;
+	return true;
+}
+
+void
+format_record(struct jsonbuf *b, PGresult *res, int r,
+    const char *claim_worker)
+{
 	int c;
 
 	for (c = 0; c < N_COLUMNS; c++) {
 		const char *v = PQgetvalue(res, r, c);
-		jv value;
 
+		jsonbuf_add(b, c == 0 ? "{" : ",", 1);
+		jsonbuf_add(b, columns[c].key, columns[c].key_len);
 		if (PQgetisnull(res, r, c))
-			value = jv_null();
+			jsonbuf_add(b, "null", 4);
 		else if (columns[c].kind == COL_INT)
-			value = jv_number(strtod(v, NULL));
+			jsonbuf_puts(b, integer_text(v) ? v : "null");
 		else if (columns[c].kind == COL_BOOL)
-			value = jv_bool(v[0] == 't');
-		else	/* jv_string_sized replaces invalid UTF-8 with U+FFFD */
-			value = jv_string_sized(v, PQgetlength(res, r, c));
-		rec = jv_object_set(rec, jv_string(columns[c].name), value);
+			jsonbuf_puts(b, v[0] == 't' ? "true" : "false");
+		else
+			jsonesc_string(b, v, (size_t)PQgetlength(res, r, c));
 	}
-	return rec;
+	if (claim_worker != NULL) {
+		jsonbuf_puts(b, ",\"gz\":{\"claim\":{\"worker\":");
+		jsonesc_string(b, claim_worker, strlen(claim_worker));
+		jsonbuf_add(b, "}}", 2);
+	}
+	jsonbuf_add(b, "}\n", 2);
 }
 
 int
-write_page(PGresult *res, long long *last_id, const char *claim_worker,
-    void (*wait_writable)(void *), void *arg)
+list_out_flush(struct list_out *out)
+{
+	if (out->buf.failed) {
+		errno = ENOMEM;
+		return -1;
+	}
+	if (out->buf.len == 0)
+		return 0;
+	if (out->wait_writable != NULL)
+		out->wait_writable(out->arg);
+	if (write_all(STDOUT_FILENO, out->buf.data, out->buf.len) != 0)
+		return -1;
+	gz_stats.records_out += out->pending;
+	out->pending = 0;
+	out->buf.len = 0;
+	return 0;
+}
+
+int
+write_page(struct list_out *out, PGresult *res, long long *last_id,
+    const char *claim_worker)
 {
 	int r, rows = PQntuples(res);
 
 	for (r = 0; r < rows; r++) {
-		jv rec = row_to_record(res, r);
-
-		*last_id = rec_id(rec);
-		if (claim_worker != NULL)
-			rec = rec_gz_set(rec, "claim", jv_object_set(jv_object(),
-			    jv_string("worker"), jv_string(claim_worker)));
-		if (wait_writable != NULL)
-			wait_writable(arg);
+		format_record(&out->buf, res, r, claim_worker);
+		*last_id = strtoll(PQgetvalue(res, r, 0), NULL, 10);
 		gz_stats.records_in++;
-		if (ndjson_write(STDOUT_FILENO, rec) != 0)
+		out->pending++;
+		if (out->buf.len >= out->flush_at && list_out_flush(out) != 0)
 			return -1;
-		gz_stats.records_out++;
 		progress_tick();
 	}
-	return 0;
+	return list_out_flush(out);
 }
 
 char *
@@ -235,6 +272,7 @@ list_run(const struct db_target *target, const struct list_options *o)
 	struct session s = { .target = target, .retry = &o->retry };
 	long long last_id = 9223372036854775807LL, left = o->limit;
 	unsigned long pages = 0;
+	struct list_out out = { .flush_at = LIST_FLUSH_BYTES };
 	struct params p;
 	int status = EXIT_OK;
 	char *sql = build_sql(select_list, page_tail);
@@ -258,7 +296,7 @@ list_run(const struct db_target *target, const struct list_options *o)
 		if ((res = session_query(&s, sql, N_PAGE_PARAMS, p.values, &status)) == NULL)
 			break;
 		pages++;
-		if (write_page(res, &last_id, NULL, NULL, NULL) != 0) {
+		if (write_page(&out, res, &last_id, NULL) != 0) {
 			if (errno != EPIPE) {
 				log_error("writing records: %s",
 				    strerror(errno));
@@ -281,6 +319,7 @@ list_run(const struct db_target *target, const struct list_options *o)
 	progress_summary(extra);
 	session_close(&s);
 	params_free(&p);
+	jsonbuf_free(&out.buf);
 	free(sql);
 	return status;
 }

@@ -5,9 +5,9 @@
 #define GZ_LIST_LIST_H
 
 #include "db.h"
+#include "jsonesc.h"
 #include "retry.h"
 
-#include <jv.h>
 #include <stdbool.h>
 
 #define LIST_MAX_FILTER_VALUES 1024
@@ -56,17 +56,39 @@ bool params_init(struct params *p, const struct list_options *o);
 void params_free(struct params *p);
 /* head + from_where + tail, malloc'd. */
 char *build_sql(const char *head, const char *tail);
-/* Row r of res as a record. */
-jv row_to_record(PGresult *res, int r);
 /*
- * Writes the rows of res; *last_id ends as the last id written.  With a
- * claim_worker each record gets gz.claim.worker, which gz-index uses to
- * settle the claim.  When given, wait_writable(arg) runs before each record
- * (claim.c renews leases there while the reader is slow).  Returns 0, or -1
- * when stdout failed (errno set; EPIPE means the reader went away).
+ * Appends row r of res to b as one NDJSON line, straight from the result's
+ * text (ints and booleans as JSON's, NULL as null, text escaped by
+ * lib/jsonesc).  With a claim_worker the record gets gz.claim.worker, which
+ * gz-index uses to settle the claim.
  */
-int write_page(PGresult *res, long long *last_id, const char *claim_worker,
-    void (*wait_writable)(void *), void *arg);
+void format_record(struct jsonbuf *b, PGresult *res, int r,
+    const char *claim_worker);
+
+/*
+ * Where records go: whole lines gather in buf and leave for stdout once
+ * flush_at bytes are pending, and at the end of every page, so a listing
+ * makes one write(2) per 64 KiB instead of one per record, and a reader
+ * gets each page as soon as it is read.
+ */
+#define LIST_FLUSH_BYTES (64u << 10)
+struct list_out {
+	struct jsonbuf buf;
+	size_t flush_at;
+	unsigned long pending;		/* records in buf */
+	/* When set, runs before each write (claim.c renews leases there). */
+	void (*wait_writable)(void *);
+	void *arg;
+};
+
+/* Writes what out holds.  Returns 0, or -1 with errno set. */
+int list_out_flush(struct list_out *out);
+/*
+ * Writes the rows of res; *last_id ends as the last id written.  Returns 0,
+ * or -1 when stdout failed (errno set; EPIPE means the reader went away).
+ */
+int write_page(struct list_out *out, PGresult *res, long long *last_id,
+    const char *claim_worker);
 
 /* Streams the listing to stdout.  Returns an EXIT_* status. */
 int list_run(const struct db_target *target, const struct list_options *o);

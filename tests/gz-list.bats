@@ -354,6 +354,61 @@ rows_locked_elsewhere() {
 	assert_equal "$(pg_sql "SELECT to_regclass('gz_claims') IS NULL")" t
 }
 
+lines_in() {	# lines_in FILE N: FILE has N lines
+	[ "$(wc -l <"$1")" -eq "$2" ]
+}
+
+@test "claims of gazettes marked processed by anyone are settled: the listing ends without waiting a lease" {
+	pg_seed 20
+	gz-list --init --quiet
+	# A one-hour lease: only settling can end this listing in time.
+	timeout 30 gz-list --claim --worker w --page-size 5 --lease 1h --progress 0 \
+		>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
+	lister=$!
+	wait_for lines_in "$BATS_TEST_TMPDIR/out" 20
+	assert_equal "$(pg_sql 'SELECT count(*) FROM gz_claims WHERE worker = $$w$$')" 20
+	# Ten go through gz-index's way (marked, claim deleted); the other ten
+	# are marked by someone else: a shard worker, the old system, by hand.
+	pg_sql "UPDATE gazettes SET processed = true WHERE id <= 10;
+		DELETE FROM gz_claims WHERE gazette_id <= 10"
+	pg_sql "UPDATE gazettes SET processed = true WHERE id > 10"
+	rc=0
+	wait "$lister" || rc=$?
+	assert_equal "$rc" 0	# 124: timeout ended it, still waiting
+	assert_equal "$(pg_sql 'SELECT count(*) FROM gz_claims')" 0
+	[[ "$(cat "$BATS_TEST_TMPDIR/err")" != *"not settled"* ]]
+}
+
+@test "a claim whose gazette is processed is not renewed while others still are" {
+	pg_seed 4
+	gz-list --init --quiet
+	timeout 30 gz-list --claim --worker w --lease 1h --progress 0 \
+		>"$BATS_TEST_TMPDIR/out" 2>/dev/null &
+	lister=$!
+	wait_for lines_in "$BATS_TEST_TMPDIR/out" 4
+	pg_sql "UPDATE gazettes SET processed = true WHERE id IN (1, 2)" >/dev/null
+	# The settled two go at the lister's next look; 3 and 4 stay held.
+	claims_left() { [ "$(pg_sql 'SELECT string_agg(gazette_id::text, $$ $$ ORDER BY gazette_id) FROM gz_claims')" = "3 4" ]; }
+	wait_for claims_left
+	gz_alive "$lister"
+	pg_sql "DELETE FROM gz_claims; UPDATE gazettes SET processed = true" >/dev/null
+	rc=0
+	wait "$lister" || rc=$?
+	assert_equal "$rc" 0
+}
+
+@test "records are the bytes the jv-based gz-list wrote: NULLs, escapes, control characters, UTF-8" {
+	psql -X -q -v ON_ERROR_STOP=1 -f "$GZ_ROOT/tests/fixtures/gz-list/records.sql"
+	run -0 --separate-stderr gz-list --mode all --page-size 3 --quiet
+	diff <(echo "$output") "$GZ_ROOT/tests/fixtures/gz-list/records.out.ndjson"
+	gz-list --init --quiet
+	run -0 --separate-stderr gz-list --mode all --claim --worker 'w"orker\ é 🎉' \
+		--lease 1s --page-size 3 --quiet
+	diff <(echo "$output") "$GZ_ROOT/tests/fixtures/gz-list/records.claim.ndjson"
+	# The escaper against libjq on every short byte string, valid or not.
+	run -0 "$(dirname "${GZ_BIN:-$GZ_ROOT/build/release/bin}")/test/jsoncheck" 100000
+}
+
 @test "a role that may not CREATE claims once the tables exist" {
 	pg_seed 5
 	gz-list --init --quiet

@@ -85,15 +85,36 @@ static const char probe_head[] =
 static const char probe_tail[] =
 	CLAIMABLE " AND $10::int > 0 AND $12::interval IS NOT NULL)";
 
-/* Only this run's claims: those of an earlier run of the name are dead. */
+/*
+ * Only this run's claims: those of an earlier run of the name are dead.
+ * A claim whose gazette is processed (or gone) is settled whoever marked it:
+ * gz-index deletes the claims of what it marks, but a shard worker, the old
+ * system or an operator's UPDATE marks gazettes without touching gz_claims,
+ * and waiting for those claims would hold the listing open for a lease.
+ * So renewing and counting first delete such claims; both statements see
+ * one snapshot, so the rest of each leaves the deleted rows out itself.
+ */
+#define SETTLE_DONE(run_start) \
+	"WITH done AS (DELETE FROM gz_claims c WHERE c.worker = $1" \
+	" AND c.released_at IS NULL" \
+	" AND c.claimed_at >= to_timestamp(" run_start "::float8)" \
+	" AND NOT EXISTS (SELECT 1 FROM gazettes g WHERE g.id = c.gazette_id" \
+	"  AND g.processed IS NOT TRUE))"
+#define STILL_OPEN \
+	" AND EXISTS (SELECT 1 FROM gazettes g WHERE g.id = gazette_id" \
+	"  AND g.processed IS NOT TRUE)"
+
 static const char renew_sql[] =
-	"UPDATE gz_claims SET lease_until = now() + $2::interval"
+	SETTLE_DONE("$3")
+	" UPDATE gz_claims SET lease_until = now() + $2::interval"
 	" WHERE worker = $1 AND released_at IS NULL"
-	" AND claimed_at >= to_timestamp($3::float8)";
+	" AND claimed_at >= to_timestamp($3::float8)" STILL_OPEN;
 
 static const char held_sql[] =
-	"SELECT count(*) FROM gz_claims WHERE worker = $1 AND released_at IS NULL"
-	" AND claimed_at >= to_timestamp($2::float8)";
+	SETTLE_DONE("$2")
+	" SELECT count(*) FROM gz_claims WHERE worker = $1"
+	" AND released_at IS NULL"
+	" AND claimed_at >= to_timestamp($2::float8)" STILL_OPEN;
 
 /*
  * How often, after the last page, to look whether gz-index has settled our

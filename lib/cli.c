@@ -93,6 +93,31 @@ cli_duration(const char *option, const char *arg)
 	return v;
 }
 
+double
+cli_duration_between(const char *option, const char *arg, double min,
+    double max)
+{
+	double v = cli_duration(option, arg);
+
+	if (v < min || v > max)
+		cli_usage_error("--%s: '%s' is outside %g to %g seconds", option,
+		    arg, min, max);
+	return v;
+}
+
+long long
+cli_env_number(const char *name, const char *fallback, long long min,
+    long long max)
+{
+	const char *arg = config_pick(NULL, name, fallback);
+	long long v;
+
+	if (!config_parse_ll(arg, min, max, &v))
+		cli_usage_error("%s: '%s' is not a whole number from %lld to "
+		    "%lld", name, arg, min, max);
+	return v;
+}
+
 bool
 cli_common_option(int opt, const char *arg, void (*help)(void))
 {

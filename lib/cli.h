@@ -71,5 +71,14 @@ long long cli_number(const char *option, const char *arg, long long min,
     long long max);
 unsigned long long cli_size(const char *option, const char *arg);
 double cli_duration(const char *option, const char *arg);
+/* A duration from min to max seconds, both included. */
+double cli_duration_between(const char *option, const char *arg, double min,
+    double max);
+/*
+ * The number in the environment variable name (fallback when unset or
+ * empty), from min to max; a bad value is a usage error naming name.
+ */
+long long cli_env_number(const char *name, const char *fallback,
+    long long min, long long max);
 
 #endif

@@ -39,17 +39,30 @@ config_parse_ll(const char *s, long long min, long long max, long long *out)
 	return true;
 }
 
-/* Splits "12.5MB" into 12.5 and "MB"; the number must be finite and >= 0. */
+/*
+ * Splits "12.5MB" into 12.5 and "MB".  The number is plain decimal digits
+ * with at most one point: strtod alone would also take "1e5", "0x10",
+ * "inf" or a sign, none of which anyone means in a size or a duration.
+ */
 static bool
 split_number(const char *s, double *num, const char **unit)
 {
+	size_t digits, n;
 	char *end;
 
-	if (s == NULL || *s == '\0' || isspace((unsigned char)*s) || *s == '-')
+	if (s == NULL)
+		return false;
+	digits = n = strspn(s, "0123456789");
+	if (s[n] == '.') {
+		n++;
+		digits += strspn(s + n, "0123456789");
+		n += strspn(s + n, "0123456789");
+	}
+	if (digits == 0)
 		return false;
 	errno = 0;
 	*num = strtod(s, &end);
-	if (errno != 0 || end == s || !isfinite(*num) || *num < 0)
+	if (errno != 0 || end != s + n || !isfinite(*num))
 		return false;
 	*unit = end;
 	return true;

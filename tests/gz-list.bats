@@ -36,7 +36,7 @@ ids() {
 	run -0 --separate-stderr env EXECUTION_MODE=UNPROCESSED gz-list --mode all
 	assert_equal "$(echo "$output" | ids)" "6 5 4 3 2 1"
 	run -2 --separate-stderr gz-list --mode weekly
-	[[ "$stderr" == *"mode 'weekly' is not daily, all or unprocessed"* ]]
+	[[ "$stderr" == *"--mode: mode 'weekly' is not daily, all or unprocessed"* ]]
 }
 
 @test "writes each column with its JSON type and the territory joined in" {
@@ -72,6 +72,54 @@ ids() {
 	[[ "$stderr" == *"--since: '2024-13' is not a date (YYYY-MM-DD)"* ]]
 	run -2 --separate-stderr gz-list --limit 0
 	run -2 --separate-stderr gz-list --id 12abc
+}
+
+@test "bad option and environment values exit 2 naming them, before any connection" {
+	# Nothing listens at this socket: a value that got as far as connecting
+	# would end in status 3 after the retries, not 2.
+	no_db="host=$BATS_TEST_TMPDIR port=1"
+	bad() {	# bad WHAT ARGS...: status 2 and stderr naming WHAT
+		local what=$1
+		shift
+		run -2 --separate-stderr timeout 20 gz-list --db "$no_db" --retries 1 "$@"
+		[[ "$stderr" == *"$what"* ]] || { echo "stderr: $stderr" >&2; return 1; }
+		[[ "$stderr" != *"cannot connect"* ]]
+	}
+	bad "--since: '2024-13-45' is not a date on the calendar" --since 2024-13-45
+	bad "--until: '2023-02-29' is not a date on the calendar" --until 2023-02-29
+	bad "--since: '2024-04-31'" --since 2024-04-31
+	bad "--since: '0000-01-01'" --since 0000-01-01
+	bad "--since 2024-03-02 is after --until 2024-03-01" --since 2024-03-02 --until 2024-03-01
+	bad "--lease: '1e5' is not a duration" --claim --lease 1e5
+	bad "--lease: '99999999999999999999999'" --claim --lease 99999999999999999999999
+	bad "--lease: '8000000000h'" --claim --lease 8000000000h
+	bad "--lease: '-5m'" --claim --lease -5m
+	bad "--lease: '0'" --claim --lease 0
+	bad "--lease: 'inf'" --claim --lease inf
+	bad "--progress: '1e5'" --progress 1e5
+	bad "--limit: '1e5'" --limit 1e5
+	bad "--page-size: '99999999999999999999'" --page-size 99999999999999999999
+	bad "--page-size: '-1'" --page-size -1
+	bad "--retries: '0'" --retries 0
+	bad "--id: '2147483648'" --id 2147483648
+	bad "--shard (K): '-1'" --shard -1/3
+	bad "--worker: empty name" --claim --worker ''
+	GAZETTE_QUERY_PAGE_SIZE=1e3 bad "GAZETTE_QUERY_PAGE_SIZE: '1e3'"
+	GAZETTE_QUERY_PAGE_SIZE=0 bad "GAZETTE_QUERY_PAGE_SIZE: '0'"
+	EXECUTION_MODE=weekly bad "EXECUTION_MODE: mode 'weekly'"
+	# A leap day is a date; the flag wins over a bad variable.
+	run -0 --separate-stderr env EXECUTION_MODE=weekly GAZETTE_QUERY_PAGE_SIZE=x \
+		gz-list --mode all --page-size 10 --since 2024-02-29 --until 2024-02-29
+	run -0 --separate-stderr gz-list --since 2000-02-29 --until 2400-02-29
+}
+
+@test "an impossible date or lease against a live database is a usage error (2), not a fatal one (3)" {
+	pg_seed 3
+	gz-list --init --quiet
+	run -2 --separate-stderr gz-list --since 2024-13-45
+	run -2 --separate-stderr gz-list --until 2024-02-30
+	run -2 --separate-stderr gz-list --claim --lease 99999999999999999999999
+	assert_equal "$(pg_sql 'SELECT count(*) FROM gz_claims')" 0
 }
 
 @test "--count prints how many records the listing would give" {

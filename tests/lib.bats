@@ -109,6 +109,15 @@ print("{\"id\":2}")' >"$BATS_TEST_TMPDIR/long.ndjson"
 	[[ "$stderr" == *"bad size '12Q'"* ]]
 	[[ "$stderr" == *"Try 'libcheck --help'"* ]]
 	run -2 --separate-stderr "$LIBCHECK" --progress=-1 ndjson
+	# Plain decimals only: strtod's exponents, hex, infinities and signs
+	# are nobody's idea of a size or a duration.
+	run -0 "$LIBCHECK" duration 0.5m
+	assert_output 30
+	run -0 "$LIBCHECK" duration .5
+	for bad in 1e5 0x10 inf nan +5 . 1.2.3 ' 5' 5e; do
+		run -2 --separate-stderr "$LIBCHECK" duration "$bad"
+		run -2 --separate-stderr "$LIBCHECK" size "$bad"
+	done
 }
 
 @test "the metrics text passes promtool check metrics" {

@@ -95,11 +95,17 @@ help(void)
 "See gz-list(1).\n");
 }
 
-/* Dates reach SQL as parameters; checking the shape gives a clearer error. */
+/*
+ * A real calendar date, YYYY-MM-DD, year 1 or later: checked here so that
+ * 2024-02-30 is a usage error (exit 2) before connecting, not a failed
+ * query (exit 3, "rerun later", which no rerun would fix).
+ */
 static const char *
 date_arg(const char *option, const char *arg)
 {
-	int i;
+	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
+	    30, 31 };
+	int i, year, month, day, last;
 
 	for (i = 0; i < 10; i++)
 		if ((i == 4 || i == 7) ? arg[i] != '-' :
@@ -109,12 +115,27 @@ date_arg(const char *option, const char *arg)
 	if (arg[10] != '\0')
 		cli_usage_error("--%s: '%s' is not a date (YYYY-MM-DD)",
 		    option, arg);
+	year = (arg[0] - '0') * 1000 + (arg[1] - '0') * 100 +
+	    (arg[2] - '0') * 10 + (arg[3] - '0');
+	month = (arg[5] - '0') * 10 + (arg[6] - '0');
+	day = (arg[8] - '0') * 10 + (arg[9] - '0');
+	if (year < 1 || month < 1 || month > 12)
+		cli_usage_error("--%s: '%s' is not a date on the calendar",
+		    option, arg);
+	last = days[month - 1] + (month == 2 && year % 4 == 0 &&
+	    (year % 100 != 0 || year % 400 == 0));
+	if (day < 1 || day > last)
+		cli_usage_error("--%s: '%s' is not a date on the calendar",
+		    option, arg);
 	return arg;
 }
 
-/* Sets o->mode (the query's spelling) and o->mode_name (the users'). */
+/*
+ * Sets o->mode (the query's spelling) and o->mode_name (the users').
+ * source names where arg came from, for the message.
+ */
 static void
-mode_arg(const char *arg, struct list_options *o)
+mode_arg(const char *source, const char *arg, struct list_options *o)
 {
 	static const char *modes[][2] = { { "DAILY", "daily" },
 	    { "ALL", "all" }, { "UNPROCESSED", "unprocessed" } };
@@ -126,7 +147,8 @@ mode_arg(const char *arg, struct list_options *o)
 			o->mode_name = modes[i][1];
 			return;
 		}
-	cli_usage_error("mode '%s' is not daily, all or unprocessed", arg);
+	cli_usage_error("%s: mode '%s' is not daily, all or unprocessed",
+	    source, arg);
 }
 
 /* --shard K/N: 0 <= K < N. */
@@ -164,12 +186,16 @@ parse_options(int argc, char **argv, struct list_options *o,
 		case OPT_INIT: *action = OPT_INIT; break;
 		case OPT_CLAIMS: *action = OPT_CLAIMS; break;
 		case OPT_CLAIM: o->claim = true; break;
-		case OPT_WORKER: o->worker = optarg; break;
+		case OPT_WORKER:
+			if (*optarg == '\0')
+				cli_usage_error("--worker: empty name");
+			o->worker = optarg;
+			break;
 		case OPT_SHARD: shard_arg(optarg, o); break;
 		case OPT_LEASE:
-			o->lease = cli_duration("lease", optarg);
-			if (o->lease < 1)
-				cli_usage_error("--lease: at least 1s");
+			/* A week: poll(2) timeouts of a third of it fit an int. */
+			o->lease = cli_duration_between("lease", optarg, 1,
+			    7 * 86400);
 			break;
 		case OPT_LIMIT:
 			o->limit = cli_number("limit", optarg, 1, 1LL << 62);
@@ -199,11 +225,18 @@ parse_options(int argc, char **argv, struct list_options *o,
 	}
 	if (optind < argc)
 		cli_usage_error("unexpected argument '%s'", argv[optind]);
-	mode_arg(config_pick(mode, "EXECUTION_MODE", "DAILY"), o);
+	if (o->since != NULL && o->until != NULL &&
+	    strcmp(o->since, o->until) > 0)
+		cli_usage_error("--since %s is after --until %s: nothing to list",
+		    o->since, o->until);
+	if (mode != NULL)
+		mode_arg("--mode", mode, o);
+	else
+		mode_arg("EXECUTION_MODE", config_pick(NULL, "EXECUTION_MODE",
+		    "DAILY"), o);
 	if (o->page_size == 0)
-		o->page_size = (int)cli_number("page-size (GAZETTE_QUERY_PAGE_SIZE)",
-		    config_pick(NULL, "GAZETTE_QUERY_PAGE_SIZE", "1000"), 1,
-		    1000000);
+		o->page_size = (int)cli_env_number("GAZETTE_QUERY_PAGE_SIZE",
+		    "1000", 1, 1000000);
 }
 
 int

@@ -30,6 +30,21 @@ jv rec_set_error(jv rec, const char *code, const char *message, int attempts,
 bool rec_has_error(jv rec);
 
 /*
+ * Whether the gz members the stages read have the kinds DESIGN.md gives
+ * them: gz an object; gz.error an object with a string code (and, when
+ * present, a string stage and message, a number attempts and a boolean
+ * retryable); gz.file a string; gz.bytes a number; gz.claim an object with
+ * a string worker.  Null counts as absent; other members are not looked at.
+ * A record is untrusted (a replayed file, a jq edit), so a wrong kind is a
+ * bad record, never an abort: rec_check returns false, why says what is
+ * wrong ("gz.error is a string, not an object") and *rec loses the
+ * offending members (all of gz when gz is not an object), ready to carry
+ * rec_set_error(*rec, "bad_record", why, 0, false).  *rec stays owned by
+ * the caller.
+ */
+bool rec_check(jv *rec, char *why, size_t size);
+
+/*
  * The record an unreadable input line becomes, so the ledger still shows it:
  * {"gz":{"error":{...,"code":"bad_record","line":N}}}.
  */

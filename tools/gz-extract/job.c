@@ -204,6 +204,7 @@ admit(struct job *j)
 bool
 job_start(struct job *j, jv rec)
 {
+	char why[200];
 	jv file;
 
 	j->rec = rec;
@@ -217,6 +218,11 @@ job_start(struct job *j, jv rec)
 	j->started = clock_monotonic();
 	free(j->file);
 	j->file = NULL;
+	if (!rec_check(&j->rec, why, sizeof why)) {
+		fail(j, "bad_record", false, "%s", why);
+		return false;
+	}
+	rec = j->rec;
 	if (rec_has_error(rec)) {
 		j->passthrough = true;	/* an earlier stage failed it */
 		return false;

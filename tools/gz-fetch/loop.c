@@ -356,9 +356,11 @@ admit(struct loop *l, jv rec)
 	struct job *j;
 	const char *what, *code;
 	char why[400], ext[16];
+	bool well_formed;
 
 	gz_stats.records_in++;
-	if (rec_has_error(rec)) {
+	well_formed = rec_check(&rec, why, sizeof why);
+	if (well_formed && rec_has_error(rec)) {
 		l->passed++;
 		out_push(l, rec);
 		return;
@@ -371,6 +373,10 @@ admit(struct loop *l, jv rec)
 	j->file.fd = -1;
 	j->started = clock_monotonic();
 	rec_describe(rec, j->desc, sizeof j->desc);
+	if (!well_formed) {
+		fail_now(l, j, "bad_record", why, false);
+		return;
+	}
 	if (!source_target(l->o, rec, &what, &code, why, sizeof why)) {
 		fail_now(l, j, code, why, false);
 		return;

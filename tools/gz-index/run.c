@@ -264,8 +264,20 @@ take_record(struct run *r, jv rec, const struct spill_text *spill)
 {
 	jv error = jv_invalid();
 	struct doc *d;
+	char why[200], who[160];
 
 	gz_stats.records_in++;
+	if (!rec_check(&rec, why, sizeof why)) {
+		if (spill != NULL)
+			close(spill->fd);
+		gz_stats.records_failed++;
+		log_warn("%s: bad_record: %s", rec_describe(rec, who,
+		    sizeof who), why);
+		release_claim(r, rec);
+		run_put_line(r, rec_set_error(jv_object_delete(rec,
+		    jv_string("source_text")), "bad_record", why, 0, false));
+		return;
+	}
 	/* Failed upstream: the ledger shows it; it is never sent or marked. */
 	if (rec_has_error(rec)) {
 		if (spill != NULL)

@@ -119,7 +119,7 @@ cli_env_number(const char *name, const char *fallback, long long min,
 }
 
 bool
-cli_common_option(int opt, const char *arg, void (*help)(void))
+cli_common_option(int opt, char *arg, void (*help)(void))
 {
 	static const char *metrics_file, *metrics_push;
 
@@ -140,7 +140,7 @@ cli_common_option(int opt, const char *arg, void (*help)(void))
 		metrics_configure(metrics_file, metrics_push);
 		return true;
 	case CLI_OPT_METRICS_PUSH:
-		metrics_push = arg;
+		metrics_push = config_secret_arg(arg);
 		metrics_configure(metrics_file, metrics_push);
 		return true;
 	case CLI_OPT_PROGRESS:

@@ -60,7 +60,7 @@ extern size_t cli_max_record_bytes;
  * Handles a shared option.  Returns true when opt was one of them;
  * exits for --help (after calling help()), --version and bad values.
  */
-bool cli_common_option(int opt, const char *arg, void (*help)(void));
+bool cli_common_option(int opt, char *arg, void (*help)(void));
 /* Prints "prog: message" and the --help hint to stderr, then exit(2). */
 void cli_usage_error(const char *fmt, ...)
     __attribute__((format(printf, 1, 2), noreturn));

@@ -141,6 +141,154 @@ config_parse_bool(const char *s, bool *out)
 	return false;
 }
 
+/*
+ * Whether a query parameter or conninfo keyword names a secret: password,
+ * passwd, pwd, token, secret, key, signature (X-Amz-Signature, sig),
+ * credential, auth.  Erring on the side of masking costs a less useful
+ * message, never a leak.
+ */
+static bool
+secret_key(const char *key, size_t n)
+{
+	static const char *words[] = { "pass", "pwd", "token", "secret", "key",
+	    "sig", "credential", "auth" };
+	size_t i, j, w;
+
+	for (w = 0; w < sizeof words / sizeof words[0]; w++) {
+		size_t wl = strlen(words[w]);
+
+		for (i = 0; i + wl <= n; i++) {
+			for (j = 0; j < wl; j++)
+				if (tolower((unsigned char)key[i + j]) !=
+				    words[w][j])
+					break;
+			if (j == wl)
+				return true;
+		}
+	}
+	return false;
+}
+
+/* With max 0 (spans may be NULL) only counts: "is there a secret?" */
+static void
+add_span(struct config_span *spans, size_t max, size_t *n, size_t start,
+    size_t end)
+{
+	if (end <= start)
+		return;
+	if (max == 0) {
+		(*n)++;
+		return;
+	}
+	if (*n < max) {
+		spans[*n].start = start;
+		spans[*n].end = end;
+		(*n)++;
+	}
+}
+
+/* name=value&... up to end: the values of secret names. */
+static void
+query_spans(const char *s, size_t from, size_t end, struct config_span *spans,
+    size_t max, size_t *n)
+{
+	size_t p = from;
+
+	while (p < end) {
+		size_t stop = p, eq;
+
+		while (stop < end && s[stop] != '&' && s[stop] != ';')
+			stop++;
+		for (eq = p; eq < stop && s[eq] != '='; eq++)
+			;
+		if (eq < stop && secret_key(s + p, eq - p))
+			add_span(spans, max, n, eq + 1, stop);
+		p = stop + 1;
+	}
+}
+
+/*
+ * key = value pairs as libpq reads them: values may be 'quoted', with \'
+ * and \\ inside.  The values of secret keys.
+ */
+static void
+keyword_spans(const char *s, struct config_span *spans, size_t max, size_t *n)
+{
+	size_t p = 0, key, key_end, v;
+
+	while (s[p] != '\0') {
+		while (isspace((unsigned char)s[p]))
+			p++;
+		key = p;
+		while (s[p] != '\0' && s[p] != '=' &&
+		    !isspace((unsigned char)s[p]))
+			p++;
+		key_end = p;
+		while (isspace((unsigned char)s[p]))
+			p++;
+		if (s[p] != '=') {
+			/* not key=value: stop guessing, mask the rest */
+			if (key_end > key)
+				add_span(spans, max, n, key, strlen(s));
+			return;
+		}
+		p++;
+		while (isspace((unsigned char)s[p]))
+			p++;
+		v = p;
+		if (s[p] == '\'') {
+			for (p++; s[p] != '\0' && s[p] != '\''; p++)
+				if (s[p] == '\\' && s[p + 1] != '\0')
+					p++;
+			if (s[p] == '\'')
+				p++;
+		} else {
+			while (s[p] != '\0' && !isspace((unsigned char)s[p]))
+				p++;
+		}
+		if (secret_key(s + key, key_end - key))
+			add_span(spans, max, n, v, p);
+	}
+}
+
+size_t
+config_secret_spans(const char *s, struct config_span *spans, size_t max)
+{
+	const char *scheme = strstr(s, "://");
+	size_t n = 0;
+
+	if (scheme != NULL && strcspn(s, " =") > (size_t)(scheme - s)) {
+		size_t auth = (size_t)(scheme + 3 - s), end, at, i, q;
+
+		end = auth + strcspn(s + auth, "/?#");
+		/* the last @ ends the userinfo: a raw @ in a password stays
+		 * inside it */
+		for (at = end; at > auth && s[at - 1] != '@'; at--)
+			;
+		if (at > auth) {
+			at--;
+			for (i = auth; i < at && s[i] != ':'; i++)
+				;
+			/*
+			 * user:password@, or a bare token@ (all secret) but
+			 * where libpq reads it as the user name
+			 */
+			if (i < at)
+				add_span(spans, max, &n, i + 1, at);
+			else if (strncmp(s, "postgres", 8) != 0)
+				add_span(spans, max, &n, auth, at);
+		}
+		q = end + strcspn(s + end, "?#");
+		if (s[q] == '?')
+			query_spans(s, q + 1, q + 1 + strcspn(s + q + 1, "#"),
+			    spans, max, &n);
+		return n;
+	}
+	if (strchr(s, '=') != NULL)
+		keyword_spans(s, spans, max, &n);
+	return n;
+}
+
 /* Appends src[0..n) to buf at *len, never past size - 1. */
 static void
 append(char *buf, size_t size, size_t *len, const char *src, size_t n)
@@ -155,40 +303,56 @@ append(char *buf, size_t size, size_t *len, const char *src, size_t n)
 const char *
 config_redact(const char *url, char *buf, size_t size)
 {
-	const char *p = url, *scheme = strstr(url, "://");
-	size_t len = 0;
+	struct config_span spans[CONFIG_MAX_SPANS];
+	size_t n, i, len = 0, at = 0;
 
-	buf[0] = '\0';
 	if (size == 0)
 		return buf;
-	/* scheme://user:secret@host → scheme://user:***@host */
-	if (scheme != NULL) {
-		const char *auth = scheme + 3;
-		const char *at = strpbrk(auth, "@/?#");
-
-		if (at != NULL && *at == '@') {
-			const char *colon = memchr(auth, ':', (size_t)(at - auth));
-
-			if (colon != NULL) {
-				append(buf, size, &len, url,
-				    (size_t)(colon + 1 - url));
-				append(buf, size, &len, "***", 3);
-				p = at;
-			}
-		}
-	}
-	/* password=... in a query string or a key=value conninfo */
-	while (*p) {
-		const char *hit = strstr(p, "password=");
-
-		if (hit == NULL) {
-			append(buf, size, &len, p, strlen(p));
-			break;
-		}
-		hit += strlen("password=");
-		append(buf, size, &len, p, (size_t)(hit - p));
+	buf[0] = '\0';
+	n = config_secret_spans(url, spans, CONFIG_MAX_SPANS);
+	for (i = 0; i < n; i++) {
+		append(buf, size, &len, url + at, spans[i].start - at);
 		append(buf, size, &len, "***", 3);
-		p = hit + strcspn(hit, "& ");
+		at = spans[i].end;
 	}
+	append(buf, size, &len, url + at, strlen(url + at));
 	return buf;
+}
+
+void
+config_hide_arg(char *arg)
+{
+	struct config_span spans[CONFIG_MAX_SPANS];
+	size_t n, i;
+
+	if (arg == NULL)
+		return;
+	n = config_secret_spans(arg, spans, CONFIG_MAX_SPANS);
+	for (i = 0; i < n; i++)
+		memset(arg + spans[i].start, '*',
+		    spans[i].end - spans[i].start);
+}
+
+/* Process-lifetime copies of hidden arguments: a root LeakSanitizer sees. */
+static char *secret_args[8];
+
+const char *
+config_secret_arg(char *arg)
+{
+	size_t i;
+	char *copy;
+
+	for (i = 0; i < sizeof secret_args / sizeof secret_args[0]; i++)
+		if (secret_args[i] == NULL)
+			break;
+	/* More than eight secret options: the same one given again. */
+	if (i == sizeof secret_args / sizeof secret_args[0]) {
+		free(secret_args[--i]);
+		secret_args[i] = NULL;
+	}
+	if ((copy = strdup(arg)) == NULL)
+		return arg;	/* not hidden, but still working */
+	secret_args[i] = copy;
+	config_hide_arg(arg);
+	return copy;
 }

@@ -27,9 +27,38 @@ bool config_parse_duration(const char *s, double *out);
 bool config_parse_bool(const char *s, bool *out);
 
 /*
- * A copy of url fit to print: "user:secret@" becomes "user:***@" and
- * password=... query or conninfo values become "***".  Returns buf.
+ * Where the secrets are in a URL or a libpq conninfo: the password of
+ * user:password@ (all of the userinfo when it has no colon: a token,
+ * except in a postgres:// or postgresql:// URI, where it is the user), the
+ * values of query parameters or conninfo keywords whose names say secret
+ * (password, token, key, signature, ...), and, in a conninfo libpq's
+ * grammar does not fit, everything from the first word that is not
+ * key=value.  Byte ranges [start, end) of s, in order; at most max.  With
+ * max 0 it only counts them (spans may then be NULL).
+ */
+#define CONFIG_MAX_SPANS 16
+struct config_span {
+	size_t start, end;
+};
+size_t config_secret_spans(const char *s, struct config_span *spans,
+    size_t max);
+
+/*
+ * A copy of url (or of a conninfo) fit to print: each secret span becomes
+ * "***", so "https://gz:pw@host/" is "https://gz:***@host/".  Every
+ * message that names a URL goes through here.  Returns buf.
  */
 const char *config_redact(const char *url, char *buf, size_t size);
+/*
+ * Overwrites the secret spans of a command-line argument with '*' in place,
+ * so that ps and /proc/PID/cmdline stop showing them (they did from exec
+ * until this call: the environment is the safer way in).
+ */
+void config_hide_arg(char *arg);
+/*
+ * For --db, --url and --metrics-push: a copy of arg that lives as long as
+ * the process, arg itself hidden with config_hide_arg().
+ */
+const char *config_secret_arg(char *arg);
 
 #endif

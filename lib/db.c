@@ -2,6 +2,7 @@
  * db — see db.h.
  */
 #include "db.h"
+#include "config.h"
 #include "log.h"
 
 #include <stdio.h>
@@ -9,12 +10,19 @@
 #include <string.h>
 
 #define DB_MAX_PARAMS 12
+#define DB_MAX_SECRETS 12
 
 struct db_target {
 	const char *keys[DB_MAX_PARAMS + 1];
 	const char *values[DB_MAX_PARAMS + 1];
 	int n;
 	char description[512];
+	/* Strings no message may show: the password as libpq reads it, as it
+	 * was written (percent-encoded, quoted) and as the environment has it. */
+	char *secrets[DB_MAX_SECRETS];
+	int nsecrets;
+	/* Why the conninfo does not parse (quoted parts masked), or "". */
+	char invalid[256];
 };
 
 static void
@@ -27,44 +35,145 @@ add(struct db_target *t, const char *key, const char *value)
 	t->n++;
 }
 
-/* Describes what libpq will actually use, minus the password. */
 static void
-describe(struct db_target *t)
+add_secret(struct db_target *t, const char *s, size_t len)
 {
-	PQconninfoOption *opts, *o;
+	int i;
+
+	if (s == NULL || len == 0 || t->nsecrets >= DB_MAX_SECRETS)
+		return;
+	for (i = 0; i < t->nsecrets; i++)
+		if (strlen(t->secrets[i]) == len &&
+		    memcmp(t->secrets[i], s, len) == 0)
+			return;
+	if ((t->secrets[t->nsecrets] = strndup(s, len)) != NULL)
+		t->nsecrets++;
+}
+
+static void
+add_env_secret(struct db_target *t, const char *name)
+{
+	const char *v = getenv(name);
+
+	if (v != NULL)
+		add_secret(t, v, strlen(v));
+}
+
+/*
+ * "host=... port=... dbname=... user=...": what libpq will use, each value
+ * from the connection string or else from libpq's PG* variable, never a
+ * password.
+ */
+static void
+describe(struct db_target *t, const char *host, const char *port,
+    const char *dbname, const char *user)
+{
+	static const char *names[] = { "host", "port", "dbname", "user" };
+	static const char *envs[] = { "PGHOST", "PGPORT", "PGDATABASE",
+	    "PGUSER" };
+	const char *vals[4] = { host, port, dbname, user };
 	size_t len = 0;
+	int i;
 
 	t->description[0] = '\0';
-	opts = PQconninfoParse(t->n > 0 && strcmp(t->keys[t->n - 1],
-	    "dbname") == 0 ? t->values[t->n - 1] : "", NULL);
-	if (opts == NULL)
-		return;
-	for (o = opts; o->keyword; o++) {
-		const char *v = o->val;
-		int i;
+	for (i = 0; i < 4 && len < sizeof t->description; i++) {
+		const char *v = vals[i] != NULL && *vals[i] != '\0' ?
+		    vals[i] : getenv(envs[i]);
 
-		if (strcmp(o->keyword, "host") && strcmp(o->keyword, "port") &&
-		    strcmp(o->keyword, "dbname") && strcmp(o->keyword, "user"))
-			continue;
-		for (i = 0; i < t->n; i++)
-			if (strcmp(t->keys[i], o->keyword) == 0 &&
-			    !strchr(t->values[i], '='))
-				v = t->values[i];
-		if (v == NULL)
-			v = getenv(strcmp(o->keyword, "host") == 0 ? "PGHOST" :
-			    strcmp(o->keyword, "port") == 0 ? "PGPORT" :
-			    strcmp(o->keyword, "dbname") == 0 ? "PGDATABASE" :
-			    "PGUSER");
-		if (v == NULL || len >= sizeof t->description)
+		if (v == NULL || *v == '\0')
 			continue;
 		len += (size_t)snprintf(t->description + len,
 		    sizeof t->description - len, "%s%s=%s", len ? " " : "",
-		    o->keyword, v);
+		    names[i], v);
 	}
-	PQconninfoFree(opts);
 	if (t->description[0] == '\0')
 		snprintf(t->description, sizeof t->description,
 		    "libpq defaults");
+}
+
+/* libpq expands a URI or a key=value string; anything else is a dbname. */
+static bool
+expands(const char *conninfo)
+{
+	return strncmp(conninfo, "postgresql://", 13) == 0 ||
+	    strncmp(conninfo, "postgres://", 11) == 0 ||
+	    strchr(conninfo, '=') != NULL;
+}
+
+/*
+ * libpq's parse errors quote the piece they stumbled on ("invalid
+ * percent-encoded token: \"pa%zz\""), which may be the password: keep the
+ * sentence, mask every quoted part.
+ */
+static void
+mask_quoted(const char *msg, char *buf, size_t size)
+{
+	size_t j = 0;
+	bool quoted = false;
+
+	for (; *msg != '\0' && j + 4 < size; msg++) {
+		if (*msg == '"') {
+			if (!quoted) {
+				memcpy(buf + j, "\"***", 4);
+				j += 4;
+			} else
+				buf[j++] = '"';
+			quoted = !quoted;
+		} else if (!quoted)
+			buf[j++] = *msg == '\n' ? ' ' : *msg;
+	}
+	while (j > 0 && buf[j - 1] == ' ')
+		j--;
+	buf[j] = '\0';
+}
+
+static const char *
+option(PQconninfoOption *opts, const char *keyword)
+{
+	PQconninfoOption *o;
+
+	for (o = opts; o->keyword != NULL; o++)
+		if (strcmp(o->keyword, keyword) == 0)
+			return o->val;
+	return NULL;
+}
+
+/* A --db or DATABASE_URL value: described, its secrets noted. */
+static void
+take_conninfo(struct db_target *t, const char *conninfo)
+{
+	struct config_span spans[CONFIG_MAX_SPANS];
+	PQconninfoOption *opts;
+	char *err = NULL;
+	const char *host, *pw;
+	size_t n, i;
+
+	/* expand_dbname: a URI or key=value string in "dbname" */
+	add(t, "dbname", conninfo);
+	n = config_secret_spans(conninfo, spans, CONFIG_MAX_SPANS);
+	for (i = 0; i < n; i++)
+		add_secret(t, conninfo + spans[i].start,
+		    spans[i].end - spans[i].start);
+	if (!expands(conninfo)) {
+		describe(t, NULL, NULL, conninfo, NULL);
+		return;
+	}
+	if ((opts = PQconninfoParse(conninfo, &err)) == NULL) {
+		mask_quoted(err != NULL ? err : "out of memory", t->invalid,
+		    sizeof t->invalid);
+		PQfreemem(err);
+		snprintf(t->description, sizeof t->description,
+		    "the connection string given");
+		return;
+	}
+	if ((pw = option(opts, "password")) != NULL)
+		add_secret(t, pw, strlen(pw));
+	host = option(opts, "host");
+	if (host == NULL || *host == '\0')
+		host = option(opts, "hostaddr");
+	describe(t, host, option(opts, "port"), option(opts, "dbname"),
+	    option(opts, "user"));
+	PQconninfoFree(opts);
 }
 
 struct db_target *
@@ -86,17 +195,28 @@ db_target_new(const char *conninfo)
 		add(t, "dbname", getenv("POSTGRES_DB"));
 		add(t, "user", getenv("POSTGRES_USER"));
 		add(t, "password", getenv("POSTGRES_PASSWORD"));
-	} else if (conninfo != NULL) {
-		/* expand_dbname: a URI or key=value string in "dbname" */
-		add(t, "dbname", conninfo);
+		describe(t, getenv("POSTGRES_HOST"), getenv("POSTGRES_PORT"),
+		    getenv("POSTGRES_DB"), getenv("POSTGRES_USER"));
+	} else if (conninfo != NULL && *conninfo != '\0') {
+		take_conninfo(t, conninfo);
+	} else {
+		describe(t, NULL, NULL, NULL, NULL);
 	}
-	describe(t);
+	/* Whichever form is in use, these may reach libpq or its messages. */
+	add_env_secret(t, "PGPASSWORD");
+	add_env_secret(t, "POSTGRES_PASSWORD");
 	return t;
 }
 
 void
 db_target_free(struct db_target *t)
 {
+	int i;
+
+	if (t == NULL)
+		return;
+	for (i = 0; i < t->nsecrets; i++)
+		free(t->secrets[i]);
 	free(t);
 }
 
@@ -104,6 +224,34 @@ const char *
 db_describe(const struct db_target *t)
 {
 	return t->description;
+}
+
+const char *
+db_scrub(const struct db_target *t, char *buf, size_t size)
+{
+	char out[1024];
+	size_t i, j = 0;
+	int k;
+
+	if (size == 0)
+		return buf;
+	for (i = 0; buf[i] != '\0' && j + 4 < sizeof out; ) {
+		for (k = 0; k < t->nsecrets; k++) {
+			size_t len = strlen(t->secrets[k]);
+
+			if (strncmp(buf + i, t->secrets[k], len) == 0)
+				break;
+		}
+		if (k < t->nsecrets) {
+			memcpy(out + j, "***", 3);
+			j += 3;
+			i += strlen(t->secrets[k]);
+		} else
+			out[j++] = buf[i++];
+	}
+	out[j] = '\0';
+	snprintf(buf, size, "%s", out);
+	return buf;
 }
 
 const char *
@@ -170,6 +318,12 @@ db_connect(const struct db_target *t, bool *fatal, char *errbuf, size_t size)
 	}
 	keys[i] = values[i] = NULL;
 	*fatal = false;
+	if (t->invalid[0] != '\0') {
+		snprintf(errbuf, size, "libpq cannot parse it: %s",
+		    t->invalid);
+		*fatal = true;
+		return NULL;
+	}
 	conn = PQconnectdbParams(keys, values, 1);
 	if (conn != NULL && PQstatus(conn) == CONNECTION_OK) {
 		const char *enc = PQparameterStatus(conn, "server_encoding");
@@ -186,6 +340,7 @@ db_connect(const struct db_target *t, bool *fatal, char *errbuf, size_t size)
 	}
 	db_error_line(conn ? PQerrorMessage(conn) : "out of memory", errbuf,
 	    size);
+	db_scrub(t, errbuf, size);
 	*fatal = is_permanent(errbuf);
 	PQfinish(conn);
 	return NULL;

@@ -3,8 +3,13 @@
  * --db CONNINFO (key=value or a postgresql:// URI), else DATABASE_URL,
  * else POSTGRES_HOST/PORT/DB/USER/PASSWORD, else libpq's own PG* variables.
  *
- * Messages never contain the password: libpq's own errors don't, and the
- * target is described through db_describe(), which leaves it out.
+ * Messages never contain a password, whatever form brought it (user:pw@ or
+ * ?password= in a URI, percent-encoded or not, password='...' in a
+ * key=value string, POSTGRES_PASSWORD, PGPASSWORD): the target is described
+ * by db_describe(), built from what PQconninfoParse() finds, never from the
+ * string itself; a string libpq cannot parse is reported with its quoted
+ * parts masked (its parse errors quote the piece they stumbled on); and
+ * every libpq message goes through db_scrub().
  */
 #ifndef GZ_DB_H
 #define GZ_DB_H
@@ -20,6 +25,11 @@ struct db_target *db_target_new(const char *conninfo);
 void db_target_free(struct db_target *t);
 /* "host=... port=... dbname=... user=..." without any password. */
 const char *db_describe(const struct db_target *t);
+/*
+ * buf with every password this target knows of (decoded, as written, from
+ * the environment) replaced by "***".  Returns buf.
+ */
+const char *db_scrub(const struct db_target *t, char *buf, size_t size);
 
 /*
  * One connection attempt.  Returns the connection, or NULL with *fatal set

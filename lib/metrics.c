@@ -2,6 +2,7 @@
  * metrics — see metrics.h.
  */
 #include "metrics.h"
+#include "config.h"
 #include "log.h"
 
 #include <curl/curl.h>
@@ -167,7 +168,7 @@ static void
 push(const char *text, size_t len)
 {
 	struct curl_slist *headers = NULL;
-	char url[2048], host[256];
+	char url[2048], host[256], shown[2048];
 	CURL *curl;
 	CURLcode rc;
 	long status = 0;
@@ -191,12 +192,14 @@ push(const char *text, size_t len)
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 	rc = curl_easy_perform(curl);
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+	/* The URL may hold the Pushgateway's user:password@. */
 	if (rc != CURLE_OK)
-		log_warn("metrics push to %s: %s", metrics_push_url,
+		log_warn("metrics push to %s: %s", config_redact(
+		    metrics_push_url, shown, sizeof shown),
 		    curl_easy_strerror(rc));
 	else if (status / 100 != 2)
-		log_warn("metrics push to %s: HTTP %ld", metrics_push_url,
-		    status);
+		log_warn("metrics push to %s: HTTP %ld", config_redact(
+		    metrics_push_url, shown, sizeof shown), status);
 	curl_slist_free_all(headers);
 	curl_easy_cleanup(curl);
 }

@@ -111,6 +111,18 @@ s3_config_load(struct s3_config *c, char *why, size_t size)
 		snprintf(why, size, "STORAGE_REGION \"%s\" is malformed", region);
 		return false;
 	}
+	/*
+	 * A user:password@ would be signed as part of the host and printed in
+	 * every message that names the endpoint: the keys have their own
+	 * variables.
+	 */
+	if (endpoint != NULL &&
+	    config_secret_spans(endpoint, NULL, 0) > 0) {
+		snprintf(why, size, "STORAGE_ENDPOINT %s carries credentials; "
+		    "give them in STORAGE_ACCESS_KEY and STORAGE_ACCESS_SECRET",
+		    config_redact(endpoint, aws, sizeof aws));
+		return false;
+	}
 	if (endpoint == NULL) {
 		snprintf(aws, sizeof aws, "https://s3.%s.amazonaws.com", region);
 		endpoint = aws;

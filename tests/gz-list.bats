@@ -217,6 +217,65 @@ ids() {
 	[[ "$stderr" != *hunter2* ]]
 }
 
+# pg_uri_host: PGHOST (a socket folder) as the host part of a URI.
+pg_uri_host() {
+	jq -rn --arg h "$PGHOST" '$h | @uri'
+}
+
+@test "no form of the database password reaches stderr: URI, percent-encoded, ?password=, quoted keyword, PGPASSWORD, POSTGRES_PASSWORD, unparsable strings" {
+	local host want
+	host=$(pg_uri_host)
+	want="host=$PGHOST port=$PGPORT dbname=gz user=gz_auth"
+	# the README's and the Kubernetes Secret's form: nothing but the URI
+	run -2 --separate-stderr gz-list --db "postgresql://gz_auth:Hunter2Uri@$host:$PGPORT/gz"
+	[[ "$stderr" == *"cannot connect to $want: "*'password authentication failed for user "gz_auth"'* ]]
+	[[ "$stderr" != *Hunter2* ]]
+	run -2 --separate-stderr env DATABASE_URL="postgresql://gz_auth:Hunter2Env@$host:$PGPORT/gz" gz-list --quiet
+	[[ "$stderr" == *"cannot connect to $want: "* ]]
+	[[ "$stderr" != *Hunter2* ]]
+	# percent-encoded: neither the written nor the decoded form
+	run -2 --separate-stderr gz-list --db "postgres://gz_auth:Hunter2%40Pct%2F@$host:$PGPORT/gz"
+	[[ "$stderr" == *"cannot connect to $want: "* ]]
+	[[ "$stderr" != *Hunter2* ]]
+	run -2 --separate-stderr gz-list --db "postgresql:///gz?host=$host&port=$PGPORT&user=gz_auth&password=Hunter2Query"
+	[[ "$stderr" == *"cannot connect to $want: "* ]]
+	[[ "$stderr" != *Hunter2* ]]
+	run -2 --separate-stderr gz-list --db "user=gz_auth password='Hunter2 Quoted' dbname=gz"
+	[[ "$stderr" == *"cannot connect to $want: "* ]]
+	[[ "$stderr" != *Hunter2* ]]
+	run -2 --separate-stderr env PGUSER=gz_auth PGPASSWORD=Hunter2Pg gz-list
+	[[ "$stderr" != *Hunter2* ]]
+	run -2 --separate-stderr env -u PGHOST -u PGPORT -u PGUSER -u PGDATABASE \
+		POSTGRES_HOST="$PGHOST" POSTGRES_PORT="$PGPORT" POSTGRES_DB=gz \
+		POSTGRES_USER=gz_auth POSTGRES_PASSWORD=Hunter2Postgres gz-list
+	[[ "$stderr" == *"cannot connect to $want: "* ]]
+	[[ "$stderr" != *Hunter2* ]]
+	# strings libpq cannot parse: its messages quote the piece it stumbled on
+	run -2 --separate-stderr gz-list --db "postgresql://gz_auth:Hunter2%zzBad@$host/gz"
+	[[ "$stderr" == *"libpq cannot parse it: invalid percent-encoded token"* ]]
+	[[ "$stderr" != *Hunter2* ]]
+	run -2 --separate-stderr gz-list --db "user=gz_auth Hunter2Bare dbname=gz"
+	[[ "$stderr" == *"libpq cannot parse it"* ]]
+	[[ "$stderr" != *Hunter2* ]]
+	# and a host that does not answer: the retry lines too
+	run -3 --separate-stderr gz-list --retries 2 --db "postgresql://gz_auth:Hunter2Down@127.0.0.1:1/gz"
+	[[ "$stderr" == *"cannot connect to host=127.0.0.1 port=1 dbname=gz user=gz_auth after 2 attempts"* ]]
+	[[ "$stderr" != *Hunter2* ]]
+}
+
+@test "a --db password is overwritten in the process's command line, as ps shows it" {
+	gz-list --retries 20 --db "postgresql://gz_auth:Hunter2Argv@127.0.0.1:1/gz" \
+		2>"$BATS_TEST_TMPDIR/err" &
+	local pid=$!
+	# synchronised on the first retry line: options are parsed by then
+	wait_for grep -q "retrying in" "$BATS_TEST_TMPDIR/err"
+	run -0 sh -c "tr '\0' ' ' </proc/$pid/cmdline"
+	kill "$pid"
+	wait "$pid" || true
+	[[ "$output" == *"--db postgresql://gz_auth:***********@127.0.0.1:1/gz"* ]]
+	[[ "$output" != *Hunter2* ]]
+}
+
 @test "POSTGRES_HOST/PORT/DB/USER/PASSWORD configure the connection" {
 	pg_seed 2
 	run -0 --separate-stderr env -u PGHOST -u PGPORT -u PGUSER -u PGDATABASE \

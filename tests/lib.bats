@@ -98,6 +98,46 @@ print("{\"id\":2}")' >"$BATS_TEST_TMPDIR/long.ndjson"
 	assert_output 'host=db user=gz password=*** dbname=gz'
 	run -0 "$LIBCHECK" redact 'postgresql://gz@db/gz?password=s3cr3t&sslmode=require'
 	assert_output 'postgresql://gz@db/gz?password=***&sslmode=require'
+	# a bare token as userinfo, a raw @ inside the password, signed URLs
+	run -0 "$LIBCHECK" redact 'https://ghp_s3cr3t@push.example/'
+	assert_output 'https://***@push.example/'
+	run -0 "$LIBCHECK" redact 'http://u:s3c@r3t@h:9091/x?a=1'
+	assert_output 'http://u:***@h:9091/x?a=1'
+	run -0 "$LIBCHECK" redact 'https://b.s3.example/k?X-Amz-Credential=AK&X-Amz-Signature=s3cr3t&x=1#f'
+	assert_output 'https://b.s3.example/k?X-Amz-Credential=***&X-Amz-Signature=***&x=1#f'
+	run -0 "$LIBCHECK" redact "host=db password='s3 cr\\'3t' user=gz"
+	assert_output "host=db password=*** user=gz"
+	# a conninfo libpq could not read: everything after the first stray word
+	run -0 "$LIBCHECK" redact 'host=db s3cr3t user=gz'
+	assert_output 'host=db ***'
+	run -0 "$LIBCHECK" redact 'localhost:9000'
+	assert_output 'localhost:9000'
+}
+
+@test "an argument's secrets are overwritten in place, as ps would show it" {
+	run -0 "$LIBCHECK" hide 'postgresql://gz:s3cr3t@db:5432/gz?sslmode=require'
+	assert_output 'postgresql://gz:******@db:5432/gz?sslmode=require'
+	run -0 "$LIBCHECK" hide 'host=db password=s3cr3t'
+	assert_output 'host=db password=******'
+}
+
+@test "a connection is described from what libpq parses, never with its password" {
+	run -0 "$LIBCHECK" describe 'postgresql://gz:s3cr3t@db.example:6432/gazettes'
+	assert_output 'host=db.example port=6432 dbname=gazettes user=gz'
+	run -0 "$LIBCHECK" describe 'postgresql://db.example/gazettes?user=gz&password=s3cr3t'
+	assert_output 'host=db.example dbname=gazettes user=gz'
+	run -0 "$LIBCHECK" describe "host=db.example password='s3cr3t' user=gz"
+	assert_output 'host=db.example user=gz'
+	run -0 env PGHOST=db.example PGUSER=gz "$LIBCHECK" describe gazettes
+	assert_output 'host=db.example dbname=gazettes user=gz'
+	run -0 env POSTGRES_HOST=db.example POSTGRES_DB=gazettes POSTGRES_PASSWORD=s3cr3t "$LIBCHECK" describe ''
+	assert_output 'host=db.example dbname=gazettes'
+	# libpq's messages go through db_scrub: every form of the password
+	run -0 env PGPASSWORD=pg-s3cr3t "$LIBCHECK" describe 'postgresql://gz:s3%40cr3t@db/gz' \
+		'x s3%40cr3t y s3@cr3t z pg-s3cr3t'
+	assert_line --index 1 'x *** y *** z ***'
+	run -0 "$LIBCHECK" describe 'postgresql://gz:s3%zzcr3t@db/gz'
+	assert_output 'the connection string given'
 }
 
 @test "sizes and durations parse strictly" {
@@ -134,6 +174,25 @@ print("{\"id\":2}")' >"$BATS_TEST_TMPDIR/long.ndjson"
 	promtool check metrics <"$BATS_TEST_TMPDIR/m/gz.prom"
 	grep -q '^gz_records_out_total{tool="libcheck"} 1$' "$BATS_TEST_TMPDIR/m/gz.prom"
 	assert_equal "$(ls "$BATS_TEST_TMPDIR/m")" "gz.prom"
+}
+
+@test "--metrics-push warnings never show the URL's credentials" {
+	local port
+	port=$(free_port)
+	# nothing listens: curl's error
+	run -0 --separate-stderr bash -c 'echo "{\"id\":1}" | "$LIBCHECK" --metrics-push "$1" ndjson' _ \
+		"http://gzpush:Hunter2Push@127.0.0.1:$port/"
+	[[ "$stderr" == *"metrics push to http://gzpush:***@127.0.0.1:$port/: "* ]]
+	[[ "$stderr" != *Hunter2* ]]
+	# an HTTP server that refuses PUT (501): the status branch
+	"$GZ_PYTHON" -m http.server --bind 127.0.0.1 "$port" >"$BATS_TEST_TMPDIR/http.log" 2>&1 &
+	local srv=$!
+	wait_for curl -sf "http://127.0.0.1:$port/"
+	run -0 --separate-stderr bash -c 'echo "{\"id\":1}" | "$LIBCHECK" --metrics-push "$1" ndjson' _ \
+		"http://gzpush:Hunter2Push@127.0.0.1:$port/?token=Hunter2Token"
+	kill "$srv"; wait "$srv" || true
+	[[ "$stderr" == *"metrics push to http://gzpush:***@127.0.0.1:$port/?token=***: HTTP 501"* ]]
+	[[ "$stderr" != *Hunter2* ]]
 }
 
 @test "--metrics-push reaches a real Pushgateway grouped by job and instance" {

@@ -5,13 +5,16 @@
  *   libcheck ndjson [--max-record-bytes=SIZE]   stdin → stdout, bad lines
  *                                               become bad_record records
  *   libcheck delays BASE CAP ATTEMPTS [RETRY_AFTER]   one delay per line
- *   libcheck redact STRING
+ *   libcheck redact STRING | hide STRING
+ *   libcheck describe CONNINFO [MESSAGE]        db_describe(), and MESSAGE
+ *                                               through db_scrub()
  *   libcheck size STRING | duration STRING
  *   libcheck metrics [--metrics-file=F] [--metrics-push=URL]
  *   libcheck error CODE MESSAGE                 stdin records get gz.error
  */
 #include "cli.h"
 #include "config.h"
+#include "db.h"
 #include "log.h"
 #include "metrics.h"
 #include "ndjson.h"
@@ -28,7 +31,7 @@
 static void
 help(void)
 {
-	puts("usage: libcheck ndjson|delays|redact|size|duration|metrics|error ...");
+	puts("usage: libcheck ndjson|delays|redact|hide|describe|size|duration|metrics|error ...");
 }
 
 static int
@@ -118,7 +121,21 @@ main(int argc, char **argv)
 		status = cmd_delays(argv, argc);
 	else if (strcmp(cmd, "redact") == 0 && argc == 2)
 		puts(config_redact(argv[1], buf, sizeof buf));
-	else if (strcmp(cmd, "size") == 0 && argc == 2) {
+	else if (strcmp(cmd, "hide") == 0 && argc == 2) {
+		config_hide_arg(argv[1]);
+		puts(argv[1]);
+	} else if (strcmp(cmd, "describe") == 0 && (argc == 2 || argc == 3)) {
+		struct db_target *t = db_target_new(*argv[1] ? argv[1] : NULL);
+
+		if (t == NULL)
+			return EXIT_FATAL;
+		puts(db_describe(t));
+		if (argc == 3) {
+			snprintf(buf, sizeof buf, "%s", argv[2]);
+			puts(db_scrub(t, buf, sizeof buf));
+		}
+		db_target_free(t);
+	} else if (strcmp(cmd, "size") == 0 && argc == 2) {
 		if (!config_parse_size(argv[1], &size))
 			cli_usage_error("bad size '%s'", argv[1]);
 		printf("%llu\n", size);

@@ -94,7 +94,8 @@ base_url(const char *url)
 	while (len > 0 && buf[len - 1] == '/')
 		buf[--len] = '\0';
 	if (strncmp(buf, "http://", 7) != 0 && strncmp(buf, "https://", 8))
-		cli_usage_error("--url: '%s' is neither http nor https", url);
+		cli_usage_error("--url: '%s' is neither http nor https",
+		    config_redact(url, buf, sizeof buf));
 	return buf;
 }
 
@@ -116,7 +117,7 @@ options_parse(int argc, char **argv, struct index_options *o)
 	while ((opt = getopt_long(argc, argv, "qvhV", long_options,
 	    NULL)) != -1) {
 		switch (opt) {
-		case OPT_URL: url = optarg; break;
+		case OPT_URL: url = config_secret_arg(optarg); break;
 		case OPT_INDEX: index = optarg; break;
 		case OPT_CACERT: o->cacert = optarg; break;
 		case OPT_INSECURE: o->insecure = true; break;
@@ -125,7 +126,7 @@ options_parse(int argc, char **argv, struct index_options *o)
 		case OPT_NO_MARK: o->mark = false; break;
 		case OPT_CREATE_INDEX: o->create_index = true; break;
 		case OPT_STORE_TEXT: o->store_text = true; break;
-		case OPT_DB: o->db = optarg; break;
+		case OPT_DB: o->db = config_secret_arg(optarg); break;
 		case OPT_BATCH_DOCS:
 			o->batch_docs = (size_t)cli_number("batch-docs",
 			    optarg, 1, 1000000);
@@ -166,6 +167,15 @@ options_parse(int argc, char **argv, struct index_options *o)
 	o->password = config_pick(NULL, "OPENSEARCH_PASSWORD", NULL);
 	o->files_endpoint = config_pick(NULL, "QUERIDO_DIARIO_FILES_ENDPOINT",
 	    NULL);
+	/* Its links go into every document and the ledger: public text. */
+	if (o->files_endpoint != NULL &&
+	    config_secret_spans(o->files_endpoint, NULL, 0) > 0) {
+		char shown[512];
+
+		cli_usage_error("QUERIDO_DIARIO_FILES_ENDPOINT %s carries "
+		    "credentials, which every document would publish",
+		    config_redact(o->files_endpoint, shown, sizeof shown));
+	}
 	o->spill_dir = config_pick(NULL, "TMPDIR", "/tmp");
 	rel = config_pick(NULL, "USE_RELATIVE_FILE_PATHS", "false");
 	if (!config_parse_bool(rel, &o->relative_paths))

@@ -177,7 +177,7 @@ parse_options(int argc, char **argv, struct list_options *o,
 	while ((opt = getopt_long(argc, argv, "qvhV", long_options,
 	    NULL)) != -1) {
 		switch (opt) {
-		case OPT_DB: *db = optarg; break;
+		case OPT_DB: *db = config_secret_arg(optarg); break;
 		case OPT_MODE: mode = optarg; break;
 		case OPT_SINCE: o->since = date_arg("since", optarg); break;
 		case OPT_UNTIL: o->until = date_arg("until", optarg); break;

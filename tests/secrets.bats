@@ -84,7 +84,8 @@ no_secret_left() {
 }
 
 @test "a run whose storage refuses the secret leaves it in no log, ledger, metrics file or stderr" {
-	STORAGE_ACCESS_SECRET=GzTestSecret-storage run -1 pipeline
+	STORAGE_ACCESS_KEY=GzTestSecret-key-id STORAGE_ACCESS_SECRET=GzTestSecret-storage \
+		run -1 pipeline
 	# every download failed on the signature; nothing was indexed
 	jq -se 'length == 3 and all(.gz.error.stage == "gz-fetch")' "$RUN/ledger.ndjson"
 	no_secret_left

@@ -133,6 +133,14 @@ FUZZ_LDFLAGS_ndjson = -Wl,--wrap=read
 FUZZ_OBJ_textclean = lib/textclean.o lib/text.o
 FUZZ_OBJ_response  = tools/gz-index/response.o
 FUZZ_OBJ_spill     = tools/gz-index/spill.o lib/text.o
+# Every stage's record intake, with what those objects call.
+FUZZ_OBJ_records   = tools/gz-fetch/source.o tools/gz-extract/intake.o \
+		     tools/gz-index/batch.o tools/gz-index/ledger.o \
+		     tools/gz-index/spill.o lib/rec.o lib/log.o lib/metrics.o \
+		     lib/config.o lib/ndjson.o lib/text.o lib/s3.o lib/digest.o \
+		     lib/retry.o lib/sig.o tools/gz-fetch/spool.o
+FUZZ_LIBS_records  = -lcurl -lcrypto -lz
+$(FUZZ_BUILD)/fuzz/records.o: FUZZ_CFLAGS += -Itools/gz-fetch -Itools/gz-extract
 # 7-byte reads put chunk boundaries inside escapes and UTF-8 sequences.
 $(FUZZ_BUILD)/tools/gz-index/spill.o: FUZZ_CFLAGS += -DSPILL_CHUNK=7
 
@@ -144,7 +152,7 @@ $(FUZZ_BUILD)/bin/%: $(FUZZ_BUILD)/fuzz/%.o \
     $$(addprefix $(FUZZ_BUILD)/,$$(FUZZ_OBJ_$$*))
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -fsanitize=fuzzer,address,undefined $(FUZZ_LDFLAGS_$*) \
-	    -o $@ $^ -ljq -lm
+	    -o $@ $^ $(FUZZ_LIBS_$*) -ljq -lm
 
 fuzz: $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/bin/%)
 	@for t in $(FUZZ_TARGETS); do \

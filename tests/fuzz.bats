@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # The libFuzzer targets in fuzz/ (NDJSON reader, text sanitiser, bulk
-# response parser, spilled-record scanner): each builds with clang and runs briefly from its seed
+# response parser, spilled-record scanner, every stage's record intake with
+# any gz member): each builds with clang and runs briefly from its seed
 # corpus with ASan, UBSan and LeakSanitizer.  Any crash, leak or broken
 # check fails the test; the input is left in build/fuzz/crashes/TARGET.
 # FUZZ_TEST_SECONDS (10) sets how long each target runs.
@@ -40,9 +41,13 @@ fuzz_target() {
 	fuzz_target spill
 }
 
+@test "every stage's record intake survives a gz member of any shape, and a bad one becomes a well-formed bad_record" {
+	fuzz_target records
+}
+
 @test "every target has a seed corpus" {
 	local t
-	for t in ndjson textclean response; do
+	for t in ndjson textclean response spill records; do
 		assert [ -f "$GZ_ROOT/fuzz/$t.c" ]
 		run sh -c "ls '$GZ_ROOT/fuzz/corpus/$t' | wc -l"
 		assert [ "$output" -ge 3 ]

@@ -9,6 +9,7 @@
  *   builtin.c  TXT (charset to UTF-8) and the forked built-in converters
  *   xmltext.c  DOCX and ODT text through libzip and libxml2
  *   output.c   writing a record whose source_text is streamed from a buffer
+ *   intake.c   what a record asks of gz-extract: its gz member checked
  */
 #ifndef GZ_EXTRACT_H
 #define GZ_EXTRACT_H
@@ -118,6 +119,19 @@ void job_abandon(struct job *j);
 int job_finish(struct job *j, int fd, bool *failed);
 /* path made absolute (malloc'd), so no file name can pass for an option. */
 char *job_absolute(const char *path);
+
+/* intake.c */
+/*
+ * How gz-extract takes a record, the one place it reads the record's gz
+ * member: INTAKE_PASS for a record an earlier stage failed (written on
+ * untouched), INTAKE_FAIL with code and why for one that fails at once
+ * (bad_record, *rec then without its malformed gz members; no_file),
+ * INTAKE_FILE with *file, gz.file borrowed from *rec.  *rec stays the
+ * caller's.
+ */
+enum intake { INTAKE_PASS, INTAKE_FAIL, INTAKE_FILE };
+enum intake intake_record(jv *rec, const char **file, const char **code,
+    char *why, size_t size);
 
 /* output.c */
 int output_record(int fd, jv rec, const char *text, size_t len);

@@ -204,8 +204,8 @@ admit(struct job *j)
 bool
 job_start(struct job *j, jv rec)
 {
+	const char *file = NULL, *code = NULL;
 	char why[200];
-	jv file;
 
 	j->rec = rec;
 	j->state = JOB_DONE;
@@ -218,24 +218,17 @@ job_start(struct job *j, jv rec)
 	j->started = clock_monotonic();
 	free(j->file);
 	j->file = NULL;
-	if (!rec_check(&j->rec, why, sizeof why)) {
-		fail(j, "bad_record", false, "%s", why);
-		return false;
-	}
-	rec = j->rec;
-	if (rec_has_error(rec)) {
+	switch (intake_record(&j->rec, &file, &code, why, sizeof why)) {
+	case INTAKE_PASS:
 		j->passthrough = true;	/* an earlier stage failed it */
 		return false;
-	}
-	file = rec_gz_get(rec, "file");
-	if (jv_get_kind(file) != JV_KIND_STRING ||
-	    jv_string_length_bytes(jv_copy(file)) == 0) {
-		jv_free(file);
-		fail(j, "no_file", false, "the record has no gz.file");
+	case INTAKE_FAIL:
+		fail(j, code, false, "%s", why);
 		return false;
+	case INTAKE_FILE:
+		break;
 	}
-	j->file = job_absolute(jv_string_value(file));
-	jv_free(file);
+	j->file = job_absolute(file);
 	if (j->file == NULL) {
 		fail(j, "file_unreadable", true, "gz.file: %s",
 		    strerror(errno));

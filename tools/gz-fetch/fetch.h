@@ -101,6 +101,17 @@ uint64_t spool_waiting(const struct spool *s);
  */
 bool source_target(const struct fetch_options *o, jv rec, const char **what,
     const char **code, char *why, size_t size);
+/*
+ * How gz-fetch takes a record, the one place it reads the record's gz
+ * member: SOURCE_PASS for a record an earlier stage failed (written on as
+ * it is), SOURCE_FAIL with code and why for one that fails here at once
+ * (bad_record, *rec then without its malformed gz members; or what
+ * source_target says), SOURCE_FETCH with *what (borrowed from *rec) to
+ * fetch.  *rec stays the caller's.
+ */
+enum source_intake { SOURCE_PASS, SOURCE_FAIL, SOURCE_FETCH };
+enum source_intake source_intake(const struct fetch_options *o, jv *rec,
+    const char **what, const char **code, char *why, size_t size);
 /* The name's suffix, lowercased, if short and alphanumeric, else "" (a
  * URL's query and fragment are not part of its name). */
 const char *source_extension(const char *name, bool url, char *buf,

@@ -354,13 +354,13 @@ static void
 admit(struct loop *l, jv rec)
 {
 	struct job *j;
-	const char *what, *code;
+	const char *what = NULL, *code = NULL;
 	char why[400], ext[16];
-	bool well_formed;
+	enum source_intake intake;
 
 	gz_stats.records_in++;
-	well_formed = rec_check(&rec, why, sizeof why);
-	if (well_formed && rec_has_error(rec)) {
+	intake = source_intake(l->o, &rec, &what, &code, why, sizeof why);
+	if (intake == SOURCE_PASS) {
 		l->passed++;
 		out_push(l, rec);
 		return;
@@ -373,11 +373,7 @@ admit(struct loop *l, jv rec)
 	j->file.fd = -1;
 	j->started = clock_monotonic();
 	rec_describe(rec, j->desc, sizeof j->desc);
-	if (!well_formed) {
-		fail_now(l, j, "bad_record", why, false);
-		return;
-	}
-	if (!source_target(l->o, rec, &what, &code, why, sizeof why)) {
+	if (intake == SOURCE_FAIL) {
 		fail_now(l, j, code, why, false);
 		return;
 	}

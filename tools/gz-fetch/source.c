@@ -93,6 +93,20 @@ source_target(const struct fetch_options *o, jv rec, const char **what,
 	return check_key(*what, len, code, why, size);
 }
 
+enum source_intake
+source_intake(const struct fetch_options *o, jv *rec, const char **what,
+    const char **code, char *why, size_t size)
+{
+	if (!rec_check(rec, why, size)) {
+		*code = "bad_record";
+		return SOURCE_FAIL;
+	}
+	if (rec_has_error(*rec))
+		return SOURCE_PASS;
+	return source_target(o, *rec, what, code, why, size) ? SOURCE_FETCH :
+	    SOURCE_FAIL;
+}
+
 const char *
 source_extension(const char *name, bool url, char *buf, size_t size)
 {

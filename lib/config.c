@@ -260,11 +260,17 @@ config_secret_spans(const char *s, struct config_span *spans, size_t max)
 	if (scheme != NULL && strcspn(s, " =") > (size_t)(scheme - s)) {
 		size_t auth = (size_t)(scheme + 3 - s), end, at, i, q;
 
-		end = auth + strcspn(s + auth, "/?#");
-		/* the last @ ends the userinfo: a raw @ in a password stays
-		 * inside it */
-		for (at = end; at > auth && s[at - 1] != '@'; at--)
+		/*
+		 * The last @ before the query ends the userinfo, so that a
+		 * raw @ or / in a password stays inside it (a URL whose path
+		 * holds an @ loses its host to the mask: safe, if less
+		 * useful).
+		 */
+		for (at = auth + strcspn(s + auth, "?#"); at > auth &&
+		    s[at - 1] != '@'; at--)
 			;
+		end = (at > auth ? at : auth) + strcspn(s + (at > auth ? at :
+		    auth), "/?#");
 		if (at > auth) {
 			at--;
 			for (i = auth; i < at && s[i] != ':'; i++)

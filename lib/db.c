@@ -158,6 +158,21 @@ take_conninfo(struct db_target *t, const char *conninfo)
 		describe(t, NULL, NULL, conninfo, NULL);
 		return;
 	}
+	/*
+	 * libpq ends the userinfo at the first /, so a raw / in the password
+	 * would split it into a host, a port and a database name that its
+	 * messages print.
+	 */
+	for (i = 0; i < n; i++)
+		if (memchr(conninfo + spans[i].start, '/',
+		    spans[i].end - spans[i].start) != NULL &&
+		    strncmp(conninfo, "postgres", 8) == 0) {
+			snprintf(t->invalid, sizeof t->invalid, "the password "
+			    "holds a raw '/' (write it as %%2F)");
+			snprintf(t->description, sizeof t->description,
+			    "the connection string given");
+			return;
+		}
 	if ((opts = PQconninfoParse(conninfo, &err)) == NULL) {
 		mask_quoted(err != NULL ? err : "out of memory", t->invalid,
 		    sizeof t->invalid);

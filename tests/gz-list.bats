@@ -257,6 +257,12 @@ pg_uri_host() {
 	run -2 --separate-stderr gz-list --db "user=gz_auth Hunter2Bare dbname=gz"
 	[[ "$stderr" == *"libpq cannot parse it"* ]]
 	[[ "$stderr" != *Hunter2* ]]
+	# libpq would end the userinfo at a raw / and print the rest as host,
+	# port and database
+	run -2 --separate-stderr gz-list --db "postgresql://gz_auth:Hunter2/Slash@$host:$PGPORT/gz"
+	[[ "$stderr" == *"the password holds a raw '/' (write it as %2F)"* ]]
+	[[ "$stderr" != *Hunter2* ]]
+	[[ "$stderr" != *Slash* ]]
 	# and a host that does not answer: the retry lines too
 	run -3 --separate-stderr gz-list --retries 2 --db "postgresql://gz_auth:Hunter2Down@127.0.0.1:1/gz"
 	[[ "$stderr" == *"cannot connect to host=127.0.0.1 port=1 dbname=gz user=gz_auth after 2 attempts"* ]]

@@ -103,6 +103,8 @@ print("{\"id\":2}")' >"$BATS_TEST_TMPDIR/long.ndjson"
 	assert_output 'https://***@push.example/'
 	run -0 "$LIBCHECK" redact 'http://u:s3c@r3t@h:9091/x?a=1'
 	assert_output 'http://u:***@h:9091/x?a=1'
+	run -0 "$LIBCHECK" redact 'postgresql://gz:s3c/r3t@db/gz'
+	assert_output 'postgresql://gz:***@db/gz'
 	run -0 "$LIBCHECK" redact 'https://b.s3.example/k?X-Amz-Credential=AK&X-Amz-Signature=s3cr3t&x=1#f'
 	assert_output 'https://b.s3.example/k?X-Amz-Credential=***&X-Amz-Signature=***&x=1#f'
 	run -0 "$LIBCHECK" redact "host=db password='s3 cr\\'3t' user=gz"

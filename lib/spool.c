@@ -148,10 +148,10 @@ int
 spool_base_open(struct spool_base *b, const char *path, char *why,
     size_t size)
 {
-	char trimmed[PATH_MAX], parent[PATH_MAX], *slash;
+	char trimmed[PATH_MAX], parent[PATH_MAX], real[PATH_MAX], *slash;
 	const char *leaf;
 	struct stat st;
-	size_t n;
+	size_t n, m;
 	int pfd, fd, e;
 
 	b->fd = -1;
@@ -181,24 +181,27 @@ spool_base_open(struct spool_base *b, const char *path, char *why,
 	}
 	/* The parents may be links (a /tmp on another disk); the spool
 	 * folder itself may not. */
-	if (make_parents(path) != 0 || realpath(parent, b->path) == NULL) {
+	if (make_parents(path) != 0 || realpath(parent, real) == NULL) {
 		e = errno;
 		snprintf(why, size, "spool %s: %s", path, strerror(e));
 		errno = e;
 		return -1;
 	}
-	if (check_parents(strcmp(b->path, "/") == 0 ? "" : b->path, path, why,
-	    size) != 0)
+	if (strcmp(real, "/") == 0)
+		real[0] = '\0';
+	if (check_parents(real, path, why, size) != 0)
 		return -1;
-	n = strlen(b->path);
-	if (n + 1 + strlen(leaf) >= sizeof b->path) {
+	n = strlen(real);
+	m = strlen(leaf);
+	if (n + 1 + m >= sizeof b->path) {
 		snprintf(why, size, "spool %s: %s", path,
 		    strerror(ENAMETOOLONG));
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	snprintf(b->path + n, sizeof b->path - n, "%s%s",
-	    strcmp(b->path, "/") == 0 ? "" : "/", leaf);
+	memcpy(b->path, real, n);
+	b->path[n] = '/';
+	memcpy(b->path + n + 1, leaf, m + 1);
 	if ((pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		e = errno;
 		snprintf(why, size, "spool %s: %s", path, strerror(e));

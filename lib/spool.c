@@ -578,6 +578,9 @@ spool_removable(int dirfd, const char *name)
 	static char why[64];
 	struct stat st;
 
+	/* .part and .stream are gz-fetch's own, never a finished file. */
+	if (name[0] == '.')
+		return "not a finished download";
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
 		return errno == ENOENT ? NULL : strerror(errno);
 	if (S_ISLNK(st.st_mode))

@@ -106,7 +106,8 @@ int spool_folder_open(struct spool_base *b, const char *folder);
 
 /*
  * Why name in dirfd may not be removed, or NULL when it may: a regular
- * file owned by the running user, looked at without following a link.
+ * file owned by the running user, looked at without following a link, and
+ * not a dot file (gz-fetch's .part and .stream).
  */
 const char *spool_removable(int dirfd, const char *name);
 

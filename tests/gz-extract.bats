@@ -283,6 +283,13 @@ has_paragraphs() {
 	run -0 --separate-stderr gz-extract <"$BATS_TEST_TMPDIR/in.ndjson"
 	assert_file_exists "$f"
 	[[ "$stderr" == *"id 2: kept "*"not in the spool"* ]]
+	# in the spool, gz-fetch's own dot files (.stream, .part) are kept too
+	mkdir -p "$GZ_SPOOL/in"
+	echo 'pipe:[1]' >"$GZ_SPOOL/in/.stream"
+	printf '{"id":3,"gz":{"file":"%s/in/.stream"}}\n' "$GZ_SPOOL" >"$BATS_TEST_TMPDIR/in.ndjson"
+	run -0 --separate-stderr gz-extract <"$BATS_TEST_TMPDIR/in.ndjson"
+	assert_file_exists "$GZ_SPOOL/in/.stream"
+	[[ "$stderr" == *"id 3: kept $GZ_SPOOL/in/.stream: not a finished download"* ]]
 }
 
 @test "a symbolic link in the spool is neither followed nor deleted through" {

@@ -8,6 +8,11 @@ FIX="$GZ_ROOT/tests/fixtures/gazettes"
 GZX="$GZ_ROOT/tests/fixtures/gz-extract"	# made by make-fixtures.sh there
 HEAVY="$GZX/heavy.pdf"
 
+# The spool gz-extract may delete in: the folder spool() fills.
+setup() {
+	export GZ_SPOOL="$BATS_TEST_TMPDIR/spool"
+}
+
 setup_file() {
 	export TEXTCLEAN="$(dirname "${GZ_BIN:-$GZ_ROOT/build/release/bin}")/test/textclean"
 	[ -x "$TEXTCLEAN" ] || TEXTCLEAN="$GZ_ROOT/build/release/test/textclean"
@@ -274,6 +279,105 @@ has_paragraphs() {
 	run -0 --separate-stderr gz-extract <"$BATS_TEST_TMPDIR/in.ndjson"
 	echo "$output" | jq -e '.gz.file == "spool/diario-sp-2024-01-02.pdf" and .gz.pages == 3'
 	assert_file_not_exists "$dir/diario-sp-2024-01-02.pdf"
+}
+
+@test "a record naming a file outside the spool gets its text, but the file is kept, with one warning naming the record" {
+	mkdir -p "$BATS_TEST_TMPDIR/mine"
+	cp "$FIX/aviso-utf8.txt" "$BATS_TEST_TMPDIR/mine/aviso.txt"
+	f="$BATS_TEST_TMPDIR/mine/aviso.txt"
+	printf '{"id":1,"file_checksum":"a","gz":{"file":"%s"}}\n' "$f" >"$BATS_TEST_TMPDIR/in.ndjson"
+	run -0 --separate-stderr gz-extract <"$BATS_TEST_TMPDIR/in.ndjson"
+	echo "$output" | jq -e '.source_text | length > 0'
+	assert_file_exists "$f"
+	assert_equal "$(echo "$stderr" | grep -c 'warning')" 1
+	[[ "$stderr" == *"warning: id 1: kept $f: not in the spool $GZ_SPOOL"* ]]
+	# nor is a path that only climbs out of the spool with ".."
+	mkdir -p "$GZ_SPOOL/run-1"
+	printf '{"id":2,"gz":{"file":"%s/run-1/../../mine/aviso.txt"}}\n' "$GZ_SPOOL" >"$BATS_TEST_TMPDIR/in.ndjson"
+	run -0 --separate-stderr gz-extract <"$BATS_TEST_TMPDIR/in.ndjson"
+	assert_file_exists "$f"
+	[[ "$stderr" == *"id 2: kept "*"not in the spool"* ]]
+	# in the spool, gz-fetch's own dot files (.stream, .part) are kept too
+	mkdir -p "$GZ_SPOOL/in"
+	echo 'pipe:[1]' >"$GZ_SPOOL/in/.stream"
+	printf '{"id":3,"gz":{"file":"%s/in/.stream"}}\n' "$GZ_SPOOL" >"$BATS_TEST_TMPDIR/in.ndjson"
+	run -0 --separate-stderr gz-extract <"$BATS_TEST_TMPDIR/in.ndjson"
+	assert_file_exists "$GZ_SPOOL/in/.stream"
+	[[ "$stderr" == *"id 3: kept $GZ_SPOOL/in/.stream: not a finished download"* ]]
+}
+
+@test "a symbolic link in the spool is neither followed nor deleted through" {
+	mkdir -p "$BATS_TEST_TMPDIR/secret" "$GZ_SPOOL/run-1" "$GZ_SPOOL/in"
+	echo "root only" >"$BATS_TEST_TMPDIR/secret/shadow.txt"
+	ln -s "$BATS_TEST_TMPDIR/secret/shadow.txt" "$GZ_SPOOL/run-1/5-x-1.txt"
+	ln -s "$BATS_TEST_TMPDIR/secret/shadow.txt" "$GZ_SPOOL/in/5.txt"
+	ln -s "$BATS_TEST_TMPDIR/secret" "$GZ_SPOOL/run-2"
+	printf '{"id":5,"gz":{"file":"%s"}}\n' "$GZ_SPOOL/run-1/5-x-1.txt" \
+		"$GZ_SPOOL/in/5.txt" "$GZ_SPOOL/run-2/shadow.txt" >"$BATS_TEST_TMPDIR/in.ndjson"
+	run -1 --separate-stderr gz-extract <"$BATS_TEST_TMPDIR/in.ndjson"
+	assert_equal "$(echo "$output" | jq -s 'map(select(.gz.error.code == "file_unreadable" and
+		(.gz.error.message | contains("symbolic link in the spool, not followed")) and
+		(has("source_text") | not))) | length')" 3
+	[ "$(cat "$BATS_TEST_TMPDIR/secret/shadow.txt")" = "root only" ]
+	[ -L "$GZ_SPOOL/in/5.txt" ]
+	[ -L "$GZ_SPOOL/run-2" ]
+	# one warning a record
+	assert_equal "$(echo "$stderr" | grep -c 'warning')" 3
+}
+
+@test "a file in the spool owned by another user is read but kept, with one warning" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to chown"
+	mkdir -p "$GZ_SPOOL/run-1"
+	cp "$FIX/aviso-utf8.txt" "$GZ_SPOOL/run-1/6-x-1.txt"
+	cp "$FIX/aviso-utf8.txt" "$GZ_SPOOL/run-1/7-x-2.txt"
+	chown nobody "$GZ_SPOOL/run-1/6-x-1.txt"
+	printf '{"id":%d,"gz":{"file":"%s"}}\n' 6 "$GZ_SPOOL/run-1/6-x-1.txt" \
+		7 "$GZ_SPOOL/run-1/7-x-2.txt" >"$BATS_TEST_TMPDIR/in.ndjson"
+	run -0 --separate-stderr gz-extract <"$BATS_TEST_TMPDIR/in.ndjson"
+	assert_equal "$(echo "$output" | jq -s 'map(select(.source_text | length > 0)) | length')" 2
+	assert_file_exists "$GZ_SPOOL/run-1/6-x-1.txt"
+	assert_file_not_exists "$GZ_SPOOL/run-1/7-x-2.txt"
+	assert_equal "$(echo "$stderr" | grep -c 'warning')" 1
+	[[ "$stderr" == *"warning: id 6: kept $GZ_SPOOL/run-1/6-x-1.txt: owned by uid $(id -u nobody), not by us"* ]]
+}
+
+@test "a spool owned by another user or writable by others is refused with exit 2 and how to fix it" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to chown"
+	cp "$FIX/aviso-utf8.txt" "$BATS_TEST_TMPDIR/a.txt"
+	printf '{"id":8,"gz":{"file":"%s"}}\n' "$BATS_TEST_TMPDIR/a.txt" >"$BATS_TEST_TMPDIR/in.ndjson"
+	mkdir -m 700 "$GZ_SPOOL"
+	chown nobody "$GZ_SPOOL"
+	run -2 --separate-stderr gz-extract <"$BATS_TEST_TMPDIR/in.ndjson"
+	assert_equal "$output" ""
+	[[ "$stderr" == *"spool $GZ_SPOOL is owned by uid $(id -u nobody), not by you (uid 0): remove it, or choose a folder of your own with --spool or \$GZ_SPOOL"* ]]
+	chown root "$GZ_SPOOL"
+	chmod 757 "$GZ_SPOOL"
+	run -2 --separate-stderr gz-extract <"$BATS_TEST_TMPDIR/in.ndjson"
+	[[ "$stderr" == *"spool $GZ_SPOOL is writable by group or others (mode 0757): run 'chmod 700 $GZ_SPOOL'"* ]]
+	# --spool names it as well, and wins over $GZ_SPOOL
+	mkdir -m 777 "$BATS_TEST_TMPDIR/open"
+	run -2 --separate-stderr gz-extract --spool "$BATS_TEST_TMPDIR/open" <"$BATS_TEST_TMPDIR/in.ndjson"
+	[[ "$stderr" == *"spool $BATS_TEST_TMPDIR/open is writable by group or others (mode 0777)"* ]]
+	chmod 700 "$GZ_SPOOL"
+	run -0 --separate-stderr gz-extract <"$BATS_TEST_TMPDIR/in.ndjson"
+	assert_file_exists "$BATS_TEST_TMPDIR/a.txt"
+}
+
+@test "a run folder read from goes at the end unless --keep; a folder under another name is never removed" {
+	mkdir -p "$GZ_SPOOL/run-1" "$GZ_SPOOL/mine"
+	cp "$FIX/aviso-utf8.txt" "$GZ_SPOOL/run-1/1-x-1.txt"
+	cp "$FIX/brasao.png" "$GZ_SPOOL/run-1/2-x-2.png"
+	cp "$FIX/aviso-utf8.txt" "$GZ_SPOOL/mine/3.txt"
+	printf '{"id":%d,"gz":{"file":"%s"}}\n' 1 "$GZ_SPOOL/run-1/1-x-1.txt" \
+		2 "$GZ_SPOOL/run-1/2-x-2.png" 3 "$GZ_SPOOL/mine/3.txt" >"$BATS_TEST_TMPDIR/in.ndjson"
+	run -1 --separate-stderr gz-extract --keep-failed <"$BATS_TEST_TMPDIR/in.ndjson"
+	assert_file_exists "$GZ_SPOOL/run-1/2-x-2.png"
+	assert_file_not_exists "$GZ_SPOOL/run-1/1-x-1.txt"
+	assert_dir_exists "$GZ_SPOOL/mine"
+	printf '{"id":2,"gz":{"file":"%s"}}\n' "$GZ_SPOOL/run-1/2-x-2.png" >"$BATS_TEST_TMPDIR/in.ndjson"
+	run -1 --separate-stderr gz-extract <"$BATS_TEST_TMPDIR/in.ndjson"
+	assert_dir_not_exists "$GZ_SPOOL/run-1"
+	assert_dir_exists "$GZ_SPOOL/mine"
 }
 
 @test "files named as operands are never deleted, even when they fail" {

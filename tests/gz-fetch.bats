@@ -58,9 +58,16 @@ rec() {
 	echo "$output" | jq -c --argjson id "$1" 'select(.id == $id)'
 }
 
-# spool_files: the files in the spool, dot files (locks, parts) included.
+# spool_files: what the spool holds, run folders and dot files (parts,
+# .stream) included, one path a line relative to it.
 spool_files() {
-	ls -A "$SPOOL"
+	[ -d "$SPOOL" ] || return 0
+	(cd "$SPOOL" && find . -mindepth 1 | sed 's|^\./||')
+}
+
+# spool_docs: the finished files in the spool's run folders, by name.
+spool_docs() {
+	find "$SPOOL" -mindepth 2 -type f ! -name '.*' -printf '%f\n'
 }
 
 md5() {
@@ -257,7 +264,7 @@ md5() {
 	run -1 --separate-stderr fetch --source url
 	rec 28 | jq -e '.gz.error | .code == "checksum_mismatch" and .retryable == false'
 	rec 29 | jq -e '.gz | has("error") | not'
-	[ "$(ls "$SPOOL")" = "$(basename "$(rec 29 | jq -r .gz.file)")" ]
+	[ "$(spool_docs)" = "$(basename "$(rec 29 | jq -r .gz.file)")" ]
 }
 
 @test "a 404 over HTTP is http_404, not retried" {
@@ -305,7 +312,7 @@ md5() {
 	for i in 1 17 123 199; do
 		[ "$(cat "$(rec $i | jq -r .gz.file)")" = "file $i" ]
 	done
-	[ "$(ls "$SPOOL" | wc -l)" -eq 196 ]
+	[ "$(spool_docs | wc -l)" -eq 196 ]
 }
 
 @test "records that arrive with gz.error pass through untouched" {
@@ -359,7 +366,7 @@ md5() {
 	echo "{\"id\": 43, \"file_url\": \"$GZ_HTTP_URL/big.pdf\"}" >"$IN"
 	gz-fetch --spool "$SPOOL" --source url <"$IN" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
 	pid=$!
-	wait_for bash -c "ls -A '$SPOOL' | grep -q part"
+	wait_for bash -c "find '$SPOOL' -name '*.part' | grep -q ."
 	kill -TERM $pid
 	status=0
 	wait $pid || status=$?
@@ -393,7 +400,7 @@ md5() {
 	rec 60 | jq -e '.gz.error.code == "no_file_path"'
 	rec 61 | jq -e '.gz.error.code == "no_file_path"'
 	cmp "$(rec 58 | jq -r .gz.file)" "$WWW/small.pdf"
-	[ "$(ls -A "$SPOOL")" = "$(basename "$(rec 58 | jq -r .gz.file)")" ]
+	[ "$(spool_docs)" = "$(basename "$(rec 58 | jq -r .gz.file)")" ]
 	[ "$(cat "$BATS_TEST_TMPDIR/outside/secret.pdf")" = secret ]
 	# Through S3 the same keys are refused before any request.
 	run -1 --separate-stderr fetch --source s3
@@ -417,7 +424,7 @@ md5() {
 	jq -nc '{id: 63, file_path: "big.pdf"}, {id: 63, file_path: "big.pdf"}' >"$IN"
 	run -0 --separate-stderr fetch --source s3
 	[ "$(echo "$output" | jq -r .gz.file | sort -u | wc -l)" -eq 2 ]
-	[ "$(ls "$SPOOL" | wc -l)" -eq 2 ]
+	[ "$(spool_docs | wc -l)" -eq 2 ]
 }
 
 @test "--source dir copies from a local mirror and checks the MD5" {
@@ -430,22 +437,104 @@ md5() {
 	echo "$output" | jq -e '.gz.fetch.source == "dir" and (.gz.fetch | has("http_status") | not)'
 }
 
-@test "leftovers of dead runs are removed, a live run's are not" {
-	mkdir -p "$SPOOL"
-	: >"$SPOOL/.gz-fetch-dead01.lock"
-	: >"$SPOOL/.gz-fetch-dead01-1.part"
-	: >"$SPOOL/.gz-fetch-0beef-3.part"
-	: >"$SPOOL/.gz-fetch-a11e.lock"
-	: >"$SPOOL/.gz-fetch-a11e-2.part"
-	: >"$SPOOL/4512-dead01-9.pdf"
-	# This shell plays the live run: it holds that run's lock.
-	exec {lockfd}<"$SPOOL/.gz-fetch-a11e.lock"
-	flock -n "$lockfd"
+@test "a run's folder goes when the run is over; a live run's folder is never swept" {
+	mkdir -p "$SPOOL"/{run-dead01,run-a11e,run-b0b,new-c0c,keep-d0d}
+	# a run killed with SIGKILL: nobody holds its folder or its stream
+	: >"$SPOOL/run-dead01/.1.part"
+	: >"$SPOOL/run-dead01/4512-dead01-9.pdf"
+	printf 'pipe:[1]' >"$SPOOL/run-dead01/.stream"
+	: >"$SPOOL/new-c0c/x"
+	# a live gz-fetch: this shell holds the folder's lock
+	: >"$SPOOL/run-a11e/4513-a11e-1.pdf"
+	exec {lockfd}<"$SPOOL/run-a11e"
+	flock -s -n "$lockfd"
+	# gz-fetch has exited, but its records still wait in a pipe that a
+	# reader (this shell) holds open: gz-extract is still to read them
+	exec {pipefd}< <(exec sleep 60)
+	writer=$!
+	printf '%s' "$(readlink "/proc/$BASHPID/fd/$pipefd")" >"$SPOOL/run-b0b/.stream"
+	: >"$SPOOL/run-b0b/4514-b0b-1.pdf"
+	# a run whose records went to a file: its files wait for that file
+	: >"$SPOOL/keep-d0d/4515-d0d-1.pdf"
 	: >"$IN"
-	run -0 --separate-stderr fetch --source url -v
-	exec {lockfd}<&-
-	[ "$(spool_files | sort | tr '\n' ' ')" = ".gz-fetch-a11e-2.part .gz-fetch-a11e.lock 4512-dead01-9.pdf " ]
-	[[ "$stderr" == *"removed 3 files left by runs that died"* ]]
+	run -0 --separate-stderr fetch --source url
+	exec {lockfd}<&- {pipefd}<&-
+	kill "$writer"
+	[ "$(spool_files | sort | tr '\n' ' ')" = "keep-d0d keep-d0d/4515-d0d-1.pdf run-a11e run-a11e/4513-a11e-1.pdf run-b0b run-b0b/.stream run-b0b/4514-b0b-1.pdf " ]
+	[[ "$stderr" == *"removed $SPOOL/run-dead01, left by a run that is over"* ]]
+	[[ "$stderr" == *"removed $SPOOL/new-c0c, left by a run that is over"* ]]
+	# with the lock and the pipe gone, the next run sweeps both
+	run -0 --separate-stderr fetch --source url
+	[ "$(spool_files | sort | tr '\n' ' ')" = "keep-d0d keep-d0d/4515-d0d-1.pdf " ]
+}
+
+@test "each run writes into a folder of its own (0700), removed when nothing waits in it" {
+	mirror="$BATS_TEST_TMPDIR/mirror"
+	mkdir -p "$mirror"
+	echo one >"$mirror/1.txt"
+	jq -nc '{id: 1, file_path: "1.txt"}, {id: 2, file_path: "none.txt"}' >"$IN"
+	run -1 --separate-stderr fetch --source "dir:$mirror"
+	f=$(rec 1 | jq -r .gz.file)
+	[[ "$f" =~ ^$SPOOL/run-[0-9a-f]+/1-[0-9a-f]+-1\.txt$ ]]
+	[ "$(stat -c %a "$(dirname "$f")")" = 700 ]
+	[ "$(spool_docs)" = "$(basename "$f")" ]
+	# its reader is gone without taking the file: the next run sweeps the
+	# folder, and its own goes at its exit, with nothing in it
+	echo '{"id": 2, "file_path": "none.txt"}' >"$IN"
+	run -1 --separate-stderr fetch --source "dir:$mirror"
+	[[ "$stderr" == *"removed $(dirname "$f"), left by a run that is over"* ]]
+	[ "$(spool_files)" = "" ]
+}
+
+@test "a FIFO in a dir: mirror is bad_path at once and the records after it are fetched" {
+	mirror="$BATS_TEST_TMPDIR/mirror"
+	mkdir -p "$mirror"
+	mkfifo "$mirror/pipe.pdf"
+	echo after >"$mirror/after.txt"
+	jq -nc '{id: 80, file_path: "pipe.pdf"}, {id: 81, file_path: "after.txt"}' >"$IN"
+	run -1 --separate-stderr timeout 10 gz-fetch --spool "$SPOOL" --source "dir:$mirror" --jobs 1 <"$IN"
+	rec 80 | jq -e '.gz.error | .code == "bad_path" and .retryable == false'
+	[ "$(cat "$(rec 81 | jq -r .gz.file)")" = after ]
+}
+
+@test "a spool owned by another user, writable by others, or a link is refused with exit 2 and how to fix it" {
+	echo "{\"id\": 72, \"file_url\": \"$GZ_HTTP_URL/small.pdf\"}" >"$IN"
+	[ "$(id -u)" -eq 0 ] || skip "needs root to chown"
+	mkdir -m 700 "$SPOOL"
+	chown nobody "$SPOOL"
+	run -2 --separate-stderr fetch --source url
+	[ "$output" = "" ]
+	[[ "$stderr" == *"spool $SPOOL is owned by uid $(id -u nobody), not by you (uid 0): remove it, or choose a folder of your own with --spool or \$GZ_SPOOL"* ]]
+	chown root "$SPOOL"
+	chmod 777 "$SPOOL"
+	run -2 --separate-stderr fetch --source url
+	[[ "$stderr" == *"spool $SPOOL is writable by group or others (mode 0777): run 'chmod 700 $SPOOL'"* ]]
+	chmod 770 "$SPOOL"
+	GZ_SPOOL="$SPOOL" run -2 --separate-stderr timeout 60 gz-fetch --source url <"$IN"
+	[[ "$stderr" == *"writable by group or others (mode 0770)"* ]]
+	# a folder above it that anyone may write to (and not sticky)
+	mkdir -m 777 "$BATS_TEST_TMPDIR/open"
+	run -2 --separate-stderr timeout 60 gz-fetch --spool "$BATS_TEST_TMPDIR/open/spool" --source url <"$IN"
+	[[ "$stderr" == *"the folder above it, $BATS_TEST_TMPDIR/open, is writable by others (mode 0777)"* ]]
+	assert_dir_not_exists "$BATS_TEST_TMPDIR/open/spool"
+	# a link swapped in for the spool
+	mkdir -m 700 "$BATS_TEST_TMPDIR/elsewhere"
+	ln -s "$BATS_TEST_TMPDIR/elsewhere" "$BATS_TEST_TMPDIR/linked"
+	run -2 --separate-stderr timeout 60 gz-fetch --spool "$BATS_TEST_TMPDIR/linked" --source url <"$IN"
+	[[ "$stderr" == *"spool $BATS_TEST_TMPDIR/linked is a symbolic link"* ]]
+	[ "$(http_reqs | jq length)" -eq 0 ]
+}
+
+@test "the default spool is \$GZ_SPOOL, else one per user under \$TMPDIR, made 0700" {
+	mkdir -p "$BATS_TEST_TMPDIR/tmp"
+	echo "{\"id\": 73, \"file_url\": \"$GZ_HTTP_URL/small.pdf\"}" >"$IN"
+	TMPDIR="$BATS_TEST_TMPDIR/tmp" run -0 --separate-stderr timeout 60 gz-fetch --source url <"$IN"
+	base="$BATS_TEST_TMPDIR/tmp/gz-spool-$(id -u)"
+	[[ "$(rec 73 | jq -r .gz.file)" == "$base/run-"* ]]
+	[ "$(stat -c '%a %u' "$base")" = "700 $(id -u)" ]
+	GZ_SPOOL="$BATS_TEST_TMPDIR/env-spool" run -0 --separate-stderr timeout 60 gz-fetch --source url <"$IN"
+	[[ "$(rec 73 | jq -r .gz.file)" == "$BATS_TEST_TMPDIR/env-spool/run-"* ]]
+	[ "$(stat -c %a "$BATS_TEST_TMPDIR/env-spool")" = 700 ]
 }
 
 @test "an unusable spool folder exits 2 before reading a record" {
@@ -464,7 +553,7 @@ md5() {
 	mount -t tmpfs -o size=1m tmpfs "$tiny" || skip "cannot mount tmpfs here"
 	echo "{\"id\": 71, \"file_url\": \"$GZ_HTTP_URL/huge.pdf\"}" >"$IN"
 	run --separate-stderr timeout 60 gz-fetch --spool "$tiny/spool" --source url <"$IN"
-	left=$(ls -A "$tiny/spool")
+	left=$(find "$tiny/spool" -mindepth 1)
 	umount "$tiny"
 	[ "$status" -eq 3 ]
 	echo "$output" | jq -e '.gz.error | .code == "disk_full" and .retryable'
@@ -481,7 +570,7 @@ md5() {
 	for n in 1 2 3; do
 		wait_for bash -c "[ \$(wc -l <'$out') -ge $n ]"
 		[ "$(wc -l <"$out")" -eq $n ]
-		[ "$(ls "$SPOOL" | wc -l)" -eq 1 ]
+		[ "$(spool_docs | wc -l)" -eq 1 ]
 		rm "$(tail -n1 "$out" | jq -r .gz.file)"
 	done
 	wait $pid

@@ -63,8 +63,11 @@ pipeline() {
 		run grep -vc 'test-run' "$RUN/$stage.log"
 		assert_output 0
 	done
-	# no fifo or spool file is left behind
-	run find "$RUN" "$BATS_TEST_TMPDIR/gz-spool" -name '.*fifo' -o -type f -path '*gz-spool*'
+	# no fifo is left behind, and the default spool (per user, 0700) is empty
+	run find "$RUN" -name '.*fifo'
+	assert_output ""
+	assert_equal "$(stat -c %a "$BATS_TEST_TMPDIR/gz-spool-$(id -u)")" 700
+	run find "$BATS_TEST_TMPDIR/gz-spool-$(id -u)" -mindepth 1
 	assert_output ""
 }
 
@@ -155,21 +158,54 @@ wait_stage_pid() {
 
 @test "each run's spool folder goes at its end; a dead run's goes at the next start; a live run's stays" {
 	pg_seed_files 5 "$BUCKET"
-	local base="$BATS_TEST_TMPDIR/gz-spool"
+	local base="$BATS_TEST_TMPDIR/spool"
 	# a run killed with SIGKILL left its folder, unlocked, with a finished file
 	mkdir -p "$base/run-dead01" "$base/run-live01"
 	echo leftover >"$base/run-dead01/3-abc-1.txt"
-	: >"$base/run-dead01/.lock"
-	# another run, alive: it holds its lock
-	: >"$base/run-live01/.lock"
-	flock "$base/run-live01/.lock" sleep 30 &
+	# another run, alive: its gz-fetch holds its folder's lock
+	flock -s "$base/run-live01" sleep 30 &
 	local live=$!
-	run -0 --separate-stderr pipeline
-	[[ "$stderr" == *"removed $base/run-dead01, left by a run that died"* ]]
+	wait_for bash -c "! flock -n '$base/run-live01' true"
+	run -0 --separate-stderr pipeline --spool "$base"
+	[[ "$stderr" == *"removed $base/run-dead01, left by a run that is over"* ]]
 	assert_dir_not_exists "$base/run-dead01"
 	assert_dir_exists "$base/run-live01"
 	kill "$live"
 	wait "$live" || true
 	run find "$base" -mindepth 1 -path "$base/run-live01*" -prune -o -print
+	assert_output ""
+}
+
+@test "kill -9 of gz-extract in a hand-built pipeline: the rerun leaves none of the killed run's files" {
+	local base="$BATS_TEST_TMPDIR/spool" fake="$BATS_TEST_TMPDIR/fake"
+	mkdir -p "$BUCKET/a" "$fake"
+	cp "$GZ_ROOT/tests/fixtures/gazettes/diario-sp-2024-01-02.pdf" "$BUCKET/a/1.pdf"
+	for i in 2 3 4; do echo "texto $i" >"$BUCKET/a/$i.txt"; done
+	# a pdftotext that never ends, so gz-extract is mid-run when killed
+	cat >"$fake/pdftotext" <<-EOF
+	#!/bin/sh
+	echo \$\$ >"$BATS_TEST_TMPDIR/fake.pid"
+	exec sleep 60
+	EOF
+	chmod +x "$fake/pdftotext"
+	jq -nc '{id: 1, file_path: "a/1.pdf"}, ({id: (2, 3, 4)} | .file_path = "a/\(.id).txt")' \
+		>"$BATS_TEST_TMPDIR/in.ndjson"
+	{ gz-fetch -q --spool "$base" --source "dir:$BUCKET" <"$BATS_TEST_TMPDIR/in.ndjson"
+		echo $? >"$BATS_TEST_TMPDIR/fetch.rc"; } |
+		PATH="$fake:$PATH" gz-extract -q --jobs 1 --spool "$base" >"$BATS_TEST_TMPDIR/out" &
+	local extract=$!
+	wait_for test -s "$BATS_TEST_TMPDIR/fetch.rc"
+	wait_for test -s "$BATS_TEST_TMPDIR/fake.pid"
+	kill -KILL "$extract"
+	wait "$extract" || true
+	kill -KILL "$(cat "$BATS_TEST_TMPDIR/fake.pid")"
+	# the killed run left its files
+	[ "$(find "$base" -type f -name '[0-9]*' | wc -l)" -eq 4 ]
+	jq -nc '{id: 5, file_path: "a/2.txt"}' >"$BATS_TEST_TMPDIR/in.ndjson"
+	run -0 --separate-stderr bash -c 'gz-fetch --spool "$1" --source "dir:$2" <"$3" |
+		gz-extract --spool "$1"' _ "$base" "$BUCKET" "$BATS_TEST_TMPDIR/in.ndjson"
+	echo "$output" | jq -e '.id == 5 and .source_text == "texto 2\n"'
+	[[ "$stderr" == *"removed $base/run-"*", left by a run that is over"* ]]
+	run find "$base" -mindepth 1
 	assert_output ""
 }

@@ -254,9 +254,10 @@ _check_ledger_marks() {
 }
 
 # Invariant 5: nothing left in the spool (dot files included) or in the
-# runs' TMPDIR, and no process of ours alive.  gz-pipeline gives each run a
-# folder of its own under --spool and removes it when its stages have ended,
-# finished downloads gz-extract never reached included.
+# runs' TMPDIR, and no process of ours alive.  gz-fetch gives each run a
+# folder of its own under --spool, removed when the run is over (by
+# gz-extract or gz-fetch at exit, or by the next run's gz-fetch when a stage
+# was killed), finished downloads gz-extract never reached included.
 check_clean() {
 	local name=$1 left
 	left=$(find "$SPOOL" "$FAULT_TMP" -mindepth 1 2>/dev/null)

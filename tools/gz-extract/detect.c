@@ -129,15 +129,15 @@ type_of(const char *mime)
  * descriptor.
  */
 void
-detect_file(const char *path, struct detect_result *d)
+detect_file(const char *path, bool nofollow, struct detect_result *d)
 {
 	struct stat st;
 	const char *mime;
 	int fd;
 
 	memset(d, 0, sizeof *d);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY))
-	    < 0) {
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY |
+	    (nofollow ? O_NOFOLLOW : 0))) < 0) {
 		d->error = errno;
 		return;
 	}

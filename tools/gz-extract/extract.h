@@ -10,6 +10,7 @@
  *   xmltext.c  DOCX and ODT text through libzip and libxml2
  *   output.c   writing a record whose source_text is streamed from a buffer
  *   intake.c   what a record asks of gz-extract: its gz member checked
+ *   spoolref.c which files gz-extract may delete: those in the spool
  */
 #ifndef GZ_EXTRACT_H
 #define GZ_EXTRACT_H
@@ -33,6 +34,7 @@ struct extract_options {
 	size_t max_text_bytes;		/* source_text cap */
 	bool keep;			/* keep files once extracted */
 	bool keep_failed;		/* ... and of failed ones */
+	const char *spool;		/* --spool, or NULL: $GZ_SPOOL... */
 	char **files;			/* FILE... operands, or NULL: stdin */
 	int nfiles;
 };
@@ -57,7 +59,8 @@ struct detect_result {
 };
 bool detect_init(void);
 void detect_free(void);
-void detect_file(const char *path, struct detect_result *d);
+/* nofollow: a spool file, which must not be a symbolic link. */
+void detect_file(const char *path, bool nofollow, struct detect_result *d);
 const char *detect_type_name(enum doc_type type);
 
 /* convert.c */
@@ -90,6 +93,27 @@ int builtin_docx(void *job);
 int builtin_odt(void *job);
 /* Writes len bytes to stdout; false when the reader went away. */
 bool builtin_out(const void *buf, size_t len);
+
+/* spoolref.c: where a record's file lies, for reading and deleting. */
+struct spoolref {
+	bool inside;		/* in the spool, as dirfd + name */
+	bool temp;		/* dirfd is ours to close */
+	int dirfd;		/* its folder, opened without following links */
+	const char *name;	/* in the path given to spoolref_find */
+	int error;		/* ELOOP: a link in the spool, not followed */
+};
+/* Opens and checks the spool (lib/spool.h); -1 with why, errno EPERM when
+ * it fails the ownership rule. */
+int spoolref_init(const char *arg, char *why, size_t size);
+/* Where file (absolute; kept alive by the caller) lies. */
+void spoolref_find(const char *file, struct spoolref *r);
+void spoolref_release(struct spoolref *r);
+/* Removes the file when the spool rule allows, else warns once, naming
+ * the record (who) and the reason. */
+void spoolref_remove(struct spoolref *r, const char *who, const char *file);
+/* Lets go of the run folders read from: each goes when no stage holds it
+ * (with its files unless keep_files), then closes the spool. */
+void spoolref_end(bool keep_files);
 
 /* job.c: one slot of --jobs; free, running a converter, or done. */
 struct job;

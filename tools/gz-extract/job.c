@@ -43,6 +43,8 @@ struct job {
 	enum job_state state;
 	jv rec;
 	char *file;		/* absolute path of gz.file */
+	struct spoolref sref;	/* where it lies: may we delete it? */
+	char who[160];		/* "id 4512", for messages */
 	bool owns_file;		/* a regular file we may delete */
 	enum doc_type type;
 	char mime[128];
@@ -76,6 +78,7 @@ job_new(const struct extract_options *o)
 	j->o = o;
 	j->child.pid = -1;
 	j->child.out = j->child.err = j->child.pidfd = -1;
+	j->sref.dirfd = -1;
 	textclean_init(&j->text, o->max_text_bytes);
 	return j;
 }
@@ -92,6 +95,7 @@ job_free(struct job *j)
 		spawn_reap(&j->child, true);
 	}
 	spawn_close(&j->child);
+	spoolref_release(&j->sref);
 	textclean_free(&j->text);
 	free(j->file);
 	free(j);
@@ -169,7 +173,20 @@ admit(struct job *j)
 {
 	struct detect_result d;
 
-	detect_file(j->file, &d);
+	if (j->sref.error == ELOOP) {
+		fail(j, "file_unreadable", false, "%s: a symbolic link in the "
+		    "spool, not followed (kept)", j->file);
+		return false;
+	}
+	if (j->sref.error != 0)
+		d = (struct detect_result){ .error = j->sref.error };
+	else
+		detect_file(j->file, j->sref.inside, &d);
+	if (d.error == ELOOP && j->sref.inside) {
+		fail(j, "file_unreadable", false, "%s: a symbolic link in the "
+		    "spool, not followed (kept)", j->file);
+		return false;
+	}
 	if (d.error == ENOENT || d.error == ENOTDIR) {
 		fail(j, "file_missing", true, "%s: no such file", j->file);
 		return false;
@@ -216,8 +233,10 @@ job_start(struct job *j, jv rec)
 	j->abandoned = j->passthrough = false;
 	j->mime[0] = '\0';
 	j->started = clock_monotonic();
+	spoolref_release(&j->sref);
 	free(j->file);
 	j->file = NULL;
+	rec_describe(j->rec, j->who, sizeof j->who);
 	switch (intake_record(&j->rec, &file, &code, why, sizeof why)) {
 	case INTAKE_PASS:
 		j->passthrough = true;	/* an earlier stage failed it */
@@ -234,6 +253,7 @@ job_start(struct job *j, jv rec)
 		    strerror(errno));
 		return false;
 	}
+	spoolref_find(j->file, &j->sref);
 	return admit(j) && start_converter(j);
 }
 
@@ -553,11 +573,13 @@ count_extracted(const struct job *j)
 		extract_totals.ocr_needed++;
 }
 
+/* Only a file of ours in the spool goes (spoolref.c); any other is kept,
+ * with a warning naming the record. */
 static void
-remove_file(const struct job *j)
+remove_file(struct job *j)
 {
-	if (unlink(j->file) != 0 && errno != ENOENT)
-		log_warn("%s: cannot remove: %s", j->file, strerror(errno));
+	spoolref_remove(&j->sref, strcmp(j->who, "record") == 0 ? j->file :
+	    j->who, j->file);
 }
 
 int
@@ -588,6 +610,7 @@ job_finish(struct job *j, int fd, bool *failed)
 	 * one back, so an idle slot holds no 32 MB. */
 	if (j->text.alloc > KEEP_BUFFER)
 		textclean_free(&j->text);
+	spoolref_release(&j->sref);
 	free(j->file);
 	j->file = NULL;
 	j->state = JOB_FREE;

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "sig.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,7 @@
 
 enum {
 	OPT_JOBS = CLI_OPT_TOOL_BASE, OPT_TIMEOUT, OPT_CHILD_MEMORY,
-	OPT_MAX_TEXT_BYTES, OPT_KEEP, OPT_KEEP_FAILED
+	OPT_MAX_TEXT_BYTES, OPT_KEEP, OPT_KEEP_FAILED, OPT_SPOOL
 };
 
 static const struct option long_options[] = {
@@ -29,6 +30,7 @@ static const struct option long_options[] = {
 	{ "max-text-bytes", required_argument, NULL, OPT_MAX_TEXT_BYTES },
 	{ "keep", no_argument, NULL, OPT_KEEP },
 	{ "keep-failed", no_argument, NULL, OPT_KEEP_FAILED },
+	{ "spool", required_argument, NULL, OPT_SPOOL },
 	CLI_INPUT_OPTIONS,
 	CLI_COMMON_OPTIONS,
 	{ NULL, 0, NULL, 0 }
@@ -58,6 +60,10 @@ help(void)
 "                         gz.truncated (32M)\n"
 "\n"
 "Spool files:\n"
+"      --spool=DIR        gz-fetch's spool: the only folder files are ever\n"
+"                         deleted from (default $GZ_SPOOL, else\n"
+"                         $TMPDIR/gz-spool-UID); a file named elsewhere\n"
+"                         is read and kept\n"
 "      --keep             keep a file once its text is written (default:\n"
 "                         delete it)\n"
 "      --keep-failed      keep the files of records that failed here\n"
@@ -104,6 +110,7 @@ parse_options(int argc, char **argv, struct extract_options *o)
 			break;
 		case OPT_KEEP: o->keep = true; break;
 		case OPT_KEEP_FAILED: o->keep_failed = true; break;
+		case OPT_SPOOL: o->spool = optarg; break;
 		default:
 			cli_common_option(opt, optarg, help);
 		}
@@ -143,6 +150,7 @@ main(int argc, char **argv)
 		.child_memory = 1ULL << 30,
 		.max_text_bytes = 32u << 20,
 	};
+	char why[600];
 	int status;
 
 	sig_prologue();
@@ -150,6 +158,14 @@ main(int argc, char **argv)
 	parse_options(argc, argv, &o);
 	if (o.jobs == 0)
 		o.jobs = spawn_cpu_count();
+	/* Checked before the first record, like gz-fetch does: a spool
+	 * someone else could write to is refused (not needed with FILE
+	 * operands, which are never deleted). */
+	if (o.files == NULL && spoolref_init(o.spool, why, sizeof why) != 0) {
+		log_error("%s", why);
+		return errno == ENOSPC || errno == EDQUOT || errno == EIO ?
+		    EXIT_FATAL : EXIT_USAGE;
+	}
 	if (!detect_init())
 		return EXIT_USAGE;
 	if (!convert_init()) {
@@ -167,6 +183,7 @@ main(int argc, char **argv)
 		status = EXIT_FATAL;
 	}
 	summary();
+	spoolref_end(o.keep || o.keep_failed);
 	detect_free();
 	sig_reraise();
 	return status;

@@ -4,7 +4,7 @@
  *   options.c the command line and --help
  *   loop.c    the event loop: records in, transfers, retries, records out
  *   xfer.c    one download over HTTP(S) with libcurl (S3 or file_url)
- *   spool.c   the spool folder: atomic files, cleanup, --spool-limit
+ *   spool.c   this run's spool folder: atomic files, --spool-limit
  *   source.c  which file a record names, key checks, --source dir copies
  */
 #ifndef GZ_FETCH_H
@@ -58,19 +58,24 @@ struct spool;
 /* One file being written: a temporary name until spool_file_commit. */
 struct spool_file {
 	int fd;				/* -1 when closed */
+	int dirfd;			/* the run folder (borrowed) */
 	uint64_t bytes;
-	char tmp[PATH_MAX];
+	char tmp[32];			/* the temporary name in dirfd */
 	char path[PATH_MAX];		/* the final, absolute name */
+	const char *name;		/* its last part, in path */
 };
 
 /*
- * Creates dir if needed, takes this run's lock and removes what dead runs
- * left half-written.  NULL with why when the folder cannot be used.
+ * Opens the spool dir (made 0700 if missing; refused, errno EPERM, when it
+ * fails the ownership rule), removes the folders of runs that are over and
+ * makes this run's.  NULL with why when the spool cannot be used.
  */
 struct spool *spool_open(const char *dir, uint64_t limit, char *why,
     size_t size);
-/* Removes this run's lock; files still open must be aborted first. */
+/* Ends this run's hold on its folder (removed when nothing waits in it);
+ * files still open must be aborted first. */
 void spool_close(struct spool *s);
+/* This run's folder. */
 const char *spool_path(const struct spool *s);
 
 /* Opens a new temporary file for record id with suffix ext ("" for none).

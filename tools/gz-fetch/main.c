@@ -11,6 +11,7 @@
 #include "fetch.h"
 #include "log.h"
 #include "sig.h"
+#include "spool.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -32,11 +33,8 @@ main(int argc, char **argv)
 	sig_prologue();
 	log_init(argv[0]);
 	fetch_options_parse(argc, argv, &o, &limit);
-	if (o.spool_dir == NULL) {
-		snprintf(spool_default, sizeof spool_default, "%s/gz-spool",
-		    config_pick(NULL, "TMPDIR", "/tmp"));
-		o.spool_dir = spool_default;
-	}
+	o.spool_dir = spool_base_path(o.spool_dir, spool_default,
+	    sizeof spool_default);
 	if (o.source == SOURCE_S3 && !s3_config_load(&o.s3, why, sizeof why)) {
 		log_error("--source s3: %s", why);
 		status = EXIT_USAGE;
@@ -50,7 +48,8 @@ main(int argc, char **argv)
 	if ((spool = spool_open(o.spool_dir, fetch_spool_limit(limit), why,
 	    sizeof why)) == NULL) {
 		/* A full or failing disk is a runtime failure; anything else
-		 * (a path that is not a folder, no permission) is config. */
+		 * (a path that is not a folder, no permission, a spool that
+		 * fails the ownership rule) is config. */
 		status = errno == ENOSPC || errno == EDQUOT || errno == EIO ?
 		    EXIT_FATAL : EXIT_USAGE;
 		log_error("%s", why);

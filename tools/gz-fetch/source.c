@@ -218,7 +218,11 @@ source_copy(const struct fetch_options *o, const char *key,
 
 	if ((code = resolve(o, key, path, why, size)) != NULL)
 		return code;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
+	/* Non-blocking: opening a FIFO for reading waits for a writer, and
+	 * a device may never answer; neither gets past the S_ISREG check.
+	 * (On a regular file O_NONBLOCK changes nothing.) */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
+	    O_NONBLOCK)) < 0) {
 		snprintf(why, size, "%s", strerror(errno));
 		return errno == ENOENT ? "not_found" : "read_error";
 	}

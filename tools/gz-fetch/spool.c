@@ -1,51 +1,44 @@
 /*
- * spool — the folder downloads land in.
+ * spool — gz-fetch's run folder in the spool: atomic files, the sweep of
+ * dead runs at start, and --spool-limit.
  *
- * A download is written to ".gz-fetch-TOKEN-N.part", fsync'd and renamed to
- * "ID-TOKEN-N.EXT", so a reader never sees half a file.  Names come from the
- * record's id and this run's counter, never from file_path, so no key can
- * point outside the folder and two records with one path get two files.
+ * The spool folder, its ownership check and the run folders' locks are
+ * lib/spool.c's.  Here: each run writes into a folder of its own,
+ * SPOOL/run-TOKEN (lib/spool.h).  A download is written to ".N.part" in
+ * it, fsync'd and renamed to "ID-TOKEN-N.EXT", so a reader never sees half
+ * a file.  Names come from the record's id and this run's counter, never
+ * from file_path, so no key can point outside the folder and two records
+ * with one path get two files.  Every file is made and renamed through the
+ * folder's descriptor, with O_NOFOLLOW.
  *
- * TOKEN names a run.  Each run holds an flock on ".gz-fetch-TOKEN.lock"
- * while it lives; a run that starts removes the .part files of every token
- * whose lock nobody holds (the run died) or that has no lock at all.  A
- * lock is only renamed into place once held, so a live run's files are never
- * taken for a dead one's.  Finished files are downstream's to delete
- * (gz-extract does): a dead run's finished files may still be named by a
- * saved record stream, so they are left alone.
+ * Finished files are downstream's to delete (gz-extract does).  The folder
+ * goes when the run is over: at gz-fetch's exit when nothing waits in it
+ * or no reader is left, else at gz-extract's exit, else (a stage was
+ * killed) at the next gz-fetch's start.
  */
-#define _GNU_SOURCE	/* realpath, flock */
 #include "fetch.h"
 #include "log.h"
 #include "ndjson.h"
+#include "spool.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
-#define PREFIX ".gz-fetch-"
-
 struct waiting {
-	char *path;
+	char *name;
 	ino_t ino;
 	uint64_t bytes;
 };
 
-/* Room left in a PATH_MAX for the names made under the folder. */
-#define DIR_MAX (PATH_MAX - 1024)
-
 struct spool {
-	char dir[DIR_MAX];
-	char lock_path[PATH_MAX];
-	char token[24];
-	int lock_fd;
+	struct spool_base base;
+	struct spool_run run;
 	unsigned long counter;
 	uint64_t limit;
 	struct waiting *w;		/* committed files, with --spool-limit */
@@ -54,200 +47,59 @@ struct spool {
 	double checked;
 };
 
-/* mkdir -p, leaving existing folders alone. */
-static int
-make_dirs(const char *dir)
-{
-	char path[PATH_MAX], *p;
-
-	if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	for (p = path + 1; *p != '\0'; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(path, 0777) != 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	if (mkdir(path, 0777) != 0 && errno != EEXIST)
-		return -1;
-	return 0;
-}
-
-/* A run's token: the pid and some clock bits, in hex (pids repeat across
- * containers sharing a volume; the clock makes a clash unlikely). */
-static void
-make_token(struct spool *s)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	snprintf(s->token, sizeof s->token, "%lx%06lx", (long)getpid(),
-	    (unsigned long)((ts.tv_nsec ^ ts.tv_sec) & 0xffffff));
-}
-
-/* Create the lock held already, then give it its name. */
-static int
-take_lock(struct spool *s)
-{
-	char tmp[PATH_MAX];
-	int fd;
-
-	snprintf(tmp, sizeof tmp, "%s/" PREFIX "%s.new", s->dir, s->token);
-	snprintf(s->lock_path, sizeof s->lock_path, "%s/" PREFIX "%s.lock",
-	    s->dir, s->token);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-	    0644);
-	if (fd < 0)
-		return -1;
-	if (flock(fd, LOCK_EX | LOCK_NB) != 0 || write_all(fd, "gz-fetch\n",
-	    9) != 0 || rename(tmp, s->lock_path) != 0) {
-		int e = errno;
-
-		close(fd);
-		unlink(tmp);
-		errno = e;
-		return -1;
-	}
-	s->lock_fd = fd;
-	return 0;
-}
-
-/* The token in ".gz-fetch-TOKEN..." into out, and what follows it. */
-static const char *
-name_token(const char *name, char *out, size_t size)
-{
-	size_t n;
-
-	if (strncmp(name, PREFIX, sizeof PREFIX - 1) != 0)
-		return NULL;
-	name += sizeof PREFIX - 1;
-	n = strspn(name, "0123456789abcdef");
-	if (n == 0 || n >= size)
-		return NULL;
-	memcpy(out, name, n);
-	out[n] = '\0';
-	return name + n;
-}
-
+/* Where stdout goes decides the folder's kind: records written to a file
+ * or a terminal are read later, so their files must outlive the run. */
 static bool
-ends_with(const char *s, const char *suffix)
+stdout_is_stream(void)
 {
-	size_t n = strlen(s), m = strlen(suffix);
-
-	return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
-/* True when no live run holds this lock file (it is then removed). */
-static bool
-lock_dead(struct spool *s, const char *name)
-{
-	char path[PATH_MAX];
-	bool dead = false;
-	int fd;
-
-	snprintf(path, sizeof path, "%s/%s", s->dir, name);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
-		return errno == ENOENT;
-	if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
-		dead = true;
-		unlink(path);
-	}
-	close(fd);
-	return dead;
-}
-
-/* A .part whose run is gone: its lock is missing (removed just now by
- * lock_dead, or never renamed into place). */
-static bool
-part_orphaned(struct spool *s, const char *token)
-{
-	char path[PATH_MAX];
 	struct stat st;
 
-	snprintf(path, sizeof path, "%s/" PREFIX "%s.lock", s->dir, token);
-	return lstat(path, &st) != 0 && errno == ENOENT;
-}
-
-/* Two passes: first free the locks of dead runs, then remove the parts
- * whose lock is gone. */
-static void
-clean_dead_runs(struct spool *s)
-{
-	char token[24], path[PATH_MAX];
-	unsigned long removed = 0;
-	const char *rest;
-	struct dirent *d;
-	DIR *dir;
-	int pass;
-
-	for (pass = 0; pass < 2; pass++) {
-		if ((dir = opendir(s->dir)) == NULL)
-			return;
-		while ((d = readdir(dir)) != NULL) {
-			if ((rest = name_token(d->d_name, token,
-			    sizeof token)) == NULL ||
-			    strcmp(token, s->token) == 0)
-				continue;
-			if (pass == 0 && (strcmp(rest, ".lock") == 0 ||
-			    strcmp(rest, ".new") == 0))
-				removed += lock_dead(s, d->d_name);
-			else if (pass == 1 && ends_with(rest, ".part") &&
-			    part_orphaned(s, token)) {
-				snprintf(path, sizeof path, "%s/%s", s->dir,
-				    d->d_name);
-				removed += unlink(path) == 0;
-			}
-		}
-		closedir(dir);
-	}
-	if (removed > 0)
-		log_info("spool %s: removed %lu files left by runs that died",
-		    s->dir, removed);
+	return fstat(STDOUT_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) ||
+	    S_ISSOCK(st.st_mode));
 }
 
 struct spool *
 spool_open(const char *dir, uint64_t limit, char *why, size_t size)
 {
 	struct spool *s = calloc(1, sizeof *s);
-	char real[PATH_MAX];
-	int tries, e;
+	unsigned removed;
+	int e;
 
 	if (s == NULL) {
 		snprintf(why, size, "out of memory");
+		errno = ENOMEM;
 		return NULL;
 	}
 	s->limit = limit;
-	s->lock_fd = -1;
-	if (make_dirs(dir) != 0 || realpath(dir, real) == NULL ||
-	    (strlen(real) >= sizeof s->dir && (errno = ENAMETOOLONG))) {
+	if (spool_base_open(&s->base, dir, why, size) != 0) {
 		e = errno;
-		snprintf(why, size, "spool %s: %s", dir, strerror(e));
 		free(s);
 		errno = e;
 		return NULL;
 	}
-	memcpy(s->dir, real, strlen(real) + 1);
-	/* Another run's cleanup may catch our lock in the instant before it
-	 * is held; a new token settles it. */
-	for (tries = 0; tries < 3; tries++) {
-		make_token(s);
-		if (take_lock(s) == 0 || errno != ENOENT)
-			break;
-	}
-	if (s->lock_fd < 0) {
+	if ((removed = spool_sweep(&s->base)) > 0)
+		log_debug("spool %s: %u folders of dead runs removed",
+		    s->base.path, removed);
+	if (spool_run_create(&s->base, &s->run, !stdout_is_stream(),
+	    STDOUT_FILENO, why, size) != 0) {
 		e = errno;
-		snprintf(why, size, "spool %s is not writable: %s", s->dir,
-		    strerror(e));
+		spool_base_close(&s->base);
 		free(s);
 		errno = e;
 		return NULL;
 	}
-	clean_dead_runs(s);
+	log_debug("spool: this run's files go to %s", s->run.path);
 	return s;
+}
+
+/* True when stdout is a pipe or socket whose reader has gone. */
+static bool
+reader_gone(void)
+{
+	struct pollfd p = { STDOUT_FILENO, 0, 0 };
+
+	return stdout_is_stream() && poll(&p, 1, 0) == 1 &&
+	    (p.revents & (POLLERR | POLLHUP)) != 0;
 }
 
 void
@@ -257,10 +109,10 @@ spool_close(struct spool *s)
 
 	if (s == NULL)
 		return;
-	unlink(s->lock_path);
-	close(s->lock_fd);
+	spool_run_end(&s->base, &s->run, reader_gone());
+	spool_base_close(&s->base);
 	for (i = 0; i < s->nw; i++)
-		free(s->w[i].path);
+		free(s->w[i].name);
 	free(s->w);
 	free(s);
 }
@@ -268,7 +120,7 @@ spool_close(struct spool *s)
 const char *
 spool_path(const struct spool *s)
 {
-	return s->dir;
+	return s->run.path;
 }
 
 bool
@@ -276,17 +128,19 @@ spool_file_open(struct spool *s, struct spool_file *f, long long id,
     const char *ext)
 {
 	char idbuf[24] = "x";
+	const char *token = strchr(s->run.name, '-') + 1;
 
 	if (id >= 0)
 		snprintf(idbuf, sizeof idbuf, "%lld", id);
 	s->counter++;
-	snprintf(f->tmp, sizeof f->tmp, "%s/" PREFIX "%s-%lu.part", s->dir,
-	    s->token, s->counter);
-	snprintf(f->path, sizeof f->path, "%s/%s-%s-%lu%s%s", s->dir, idbuf,
-	    s->token, s->counter, ext[0] != '\0' ? "." : "", ext);
+	f->dirfd = s->run.fd;
+	snprintf(f->tmp, sizeof f->tmp, ".%lu.part", s->counter);
+	snprintf(f->path, sizeof f->path, "%s/%s-%s-%lu%s%s", s->run.path,
+	    idbuf, token, s->counter, ext[0] != '\0' ? "." : "", ext);
+	f->name = f->path + strlen(s->run.path) + 1;
 	f->bytes = 0;
-	f->fd = open(f->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
-	    O_NOFOLLOW, 0644);
+	f->fd = openat(f->dirfd, f->tmp, O_WRONLY | O_CREAT | O_EXCL |
+	    O_CLOEXEC | O_NOFOLLOW, 0600);
 	return f->fd >= 0;
 }
 
@@ -315,7 +169,7 @@ spool_file_abort(struct spool_file *f)
 		return;
 	close(f->fd);
 	f->fd = -1;
-	unlink(f->tmp);
+	unlinkat(f->dirfd, f->tmp, 0);
 }
 
 /* Remembers a committed file for --spool-limit. */
@@ -325,7 +179,8 @@ track(struct spool *s, struct spool_file *f)
 	struct stat st;
 	struct waiting *w;
 
-	if (s->limit == 0 || stat(f->path, &st) != 0)
+	if (s->limit == 0 || fstatat(s->run.fd, f->name, &st,
+	    AT_SYMLINK_NOFOLLOW) != 0)
 		return;
 	if (s->nw == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 64;
@@ -335,7 +190,7 @@ track(struct spool *s, struct spool_file *f)
 		s->w = w;
 		s->cap = cap;
 	}
-	if ((s->w[s->nw].path = strdup(f->path)) == NULL)
+	if ((s->w[s->nw].name = strdup(f->name)) == NULL)
 		return;
 	s->w[s->nw].ino = st.st_ino;
 	s->w[s->nw].bytes = f->bytes;
@@ -351,14 +206,14 @@ spool_file_commit(struct spool *s, struct spool_file *f)
 	if (fsync(f->fd) != 0 || close(f->fd) != 0) {
 		e = errno;
 		f->fd = -1;
-		unlink(f->tmp);
+		unlinkat(f->dirfd, f->tmp, 0);
 		errno = e;
 		return -1;
 	}
 	f->fd = -1;
-	if (rename(f->tmp, f->path) != 0) {
+	if (renameat(f->dirfd, f->tmp, f->dirfd, f->name) != 0) {
 		e = errno;
-		unlink(f->tmp);
+		unlinkat(f->dirfd, f->tmp, 0);
 		errno = e;
 		return -1;
 	}
@@ -374,12 +229,13 @@ recheck(struct spool *s)
 	size_t i = 0;
 
 	while (i < s->nw) {
-		if (stat(s->w[i].path, &st) == 0 && st.st_ino == s->w[i].ino) {
+		if (fstatat(s->run.fd, s->w[i].name, &st,
+		    AT_SYMLINK_NOFOLLOW) == 0 && st.st_ino == s->w[i].ino) {
 			i++;
 			continue;
 		}
 		s->waiting_bytes -= s->w[i].bytes;
-		free(s->w[i].path);
+		free(s->w[i].name);
 		s->w[i] = s->w[--s->nw];
 	}
 }

@@ -106,6 +106,23 @@ bulks_at_least() {
 	echo "$output" | jq -se 'length == 10 and (map(._id) | unique | length) == 10'
 }
 
+@test "item-level 429s rejoin full batches: 1,000 records, every 5th rejected once, in at most 30 requests" {
+	pg_seed 1000
+	records >"$BATS_TEST_TMPDIR/in"
+	opensearch_fault '{"item_every":{"n":5,"status":429,"times":1}}'
+	run -0 --separate-stderr timeout 120 gz-index --batch-docs 50 <"$BATS_TEST_TMPDIR/in"
+	echo "$output" | jq -se 'length == 1000 and all(.gz.index.marked)'
+	[ "$(processed_ids | wc -l)" -eq 1000 ]
+	run -0 opensearch_state
+	echo "$output" | jq -e '.indices["querido-diario"].docs == 1000'
+	# 1,000 first attempts and 200 retries, which travel in full batches
+	run -0 opensearch_log
+	echo "$output" | jq -r '[.[] | select(.path | test("_bulk"))] |
+		"# \(length) _bulk requests, \(map(.items) | add) items, sizes \(map(.items) | sort | reverse)"' >&3
+	echo "$output" | jq -e '[.[] | select(.path | test("_bulk"))] |
+		(map(.items) | add) == 1200 and length <= 30'
+}
+
 @test "a 429 that never clears ends in gz.error after the attempts, and the row stays unprocessed" {
 	pg_seed 3
 	records >"$BATS_TEST_TMPDIR/in"

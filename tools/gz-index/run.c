@@ -369,7 +369,25 @@ promote_retries(struct run *r)
 	}
 }
 
-/* --flush-ms after its first document, or at once when input ended. */
+/*
+ * Whether a document may still join the filling batch: from the input,
+ * from the retries waiting out their backoff, from the answers still to
+ * come (their rejected items), or from the .txt uploads.
+ */
+static bool
+may_grow(const struct run *r)
+{
+	return !r->eof || r->retry != NULL || r->flying != NULL ||
+	    (r->store != NULL && !store_idle(r->store));
+}
+
+/*
+ * --flush-ms after its first document, or once nothing more can join it.
+ * After the input ended, a batch still waits (up to --flush-ms) for the
+ * rejected items of the answers in flight and for the retries in their
+ * backoff: sent each on its own as it came due, they would cost one
+ * request per document just when the cluster is shedding load.
+ */
 static void
 flush_due(struct run *r)
 {
@@ -377,7 +395,7 @@ flush_due(struct run *r)
 
 	if (b == NULL || b->n == 0)
 		return;
-	if ((r->eof && (r->store == NULL || store_idle(r->store))) ||
+	if (!may_grow(r) ||
 	    clock_monotonic() - b->first_at >= r->o->flush_secs)
 		flush(r);
 }

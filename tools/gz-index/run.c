@@ -4,9 +4,9 @@
  * retry what is worth retrying without blocking the rest, mark what was
  * acknowledged and write the ledger.
  *
- * Nothing is marked processed unless OpenSearch acknowledged its item (or,
- * with --output, the body reached the disk): a stop, an outage or a crash
- * at any point leaves the rest unprocessed for the next run.
+ * Nothing is marked processed unless OpenSearch acknowledged its item: a
+ * stop, an outage or a crash at any point leaves the rest unprocessed for
+ * the next run.  --output is a dry run and marks nothing.
  */
 #include "run.h"
 #include "cli.h"
@@ -47,22 +47,25 @@ run_put_line(struct run *r, jv rec)
 	}
 }
 
-/* The document leaves with gz.error; failed says it failed here. */
+/*
+ * The document leaves with gz.error, and counts as failed here (lib/rec):
+ * also when the run, not the document, was at fault.  Once stdout is gone
+ * there is nobody to tell: it is dropped, not counted.
+ */
 static void
 end_doc(struct run *r, struct doc *d, const char *code, const char *why,
-    int attempts, bool retryable, bool failed)
+    int attempts, bool retryable)
 {
 	char who[64];
 
 	log_debug("%s: %s: %s", rec_describe(d->ledger, who, sizeof who),
 	    code, why);
-	if (failed)
-		gz_stats.records_failed++;
 	gz_stats.inflight--;
 	if (d->claimed && r->mark != NULL && !r->mark_broken)
 		mark_release(r->mark, d->gid);
-	run_put_line(r, rec_set_error(jv_copy(d->ledger), code, why, attempts,
-	    retryable));
+	if (ledger_errno() == 0)
+		run_put_line(r, rec_set_error(jv_copy(d->ledger), code, why,
+		    attempts, retryable));
 	doc_free(d);
 }
 
@@ -70,18 +73,19 @@ void
 run_fail_doc(struct run *r, struct doc *d, const char *code,
     const char *why, int attempts, bool retryable)
 {
-	end_doc(r, d, code, why, attempts, retryable, true);
+	end_doc(r, d, code, why, attempts, retryable);
 }
 
 /*
- * Dropped by a stop: the ledger says so, but it is no failure of this
- * stage (a signal or a closed stdout decides the exit status, and a fatal
- * error has its own).
+ * Dropped by what stopped the run (an outage, refused credentials, a
+ * signal): the ledger says so and the record counts as failed, so an
+ * outage shows in the summary and in gz_records_failed_total.  The exit
+ * status is the stop's own (3, 2, or death by the signal).
  */
 void
 run_drop_doc(struct run *r, struct doc *d, int attempts)
 {
-	end_doc(r, d, r->drop_code, r->drop_why, attempts, true, false);
+	end_doc(r, d, r->drop_code, r->drop_why, attempts, true);
 }
 
 void
@@ -275,7 +279,6 @@ take_record(struct run *r, jv rec, const struct spill_text *spill)
 		return;
 	}
 	if ((d = doc_new(rec, spill, r->o, &error)) == NULL) {
-		gz_stats.records_failed++;
 		release_claim(r, error);
 		run_put_line(r, error);
 		return;
@@ -292,7 +295,6 @@ static void
 take_bad_line(struct run *r, const char *why)
 {
 	gz_stats.records_in++;
-	gz_stats.records_failed++;
 	log_warn("%s", why);
 	run_put_line(r, rec_bad_line(ndjson_line(r->in), why));
 }

@@ -306,7 +306,11 @@ run_answered(void *arg, struct batch *b, const struct bulk_outcome *out)
 	}
 }
 
-/* --output: the body goes to the file and, once on disk, counts as sent. */
+/*
+ * --output, a dry run: the body goes to the file and, once on disk, its
+ * documents are done.  Nothing is marked (there is no database): only an
+ * acknowledgement from OpenSearch may mark a gazette processed.
+ */
 void
 run_written(struct run *r, struct batch *b)
 {

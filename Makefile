@@ -104,6 +104,9 @@ bench-list: all
 lint:
 	@! grep -nE '\b(system|popen|sprintf|strcpy|strcat|atoi|strtok)\(' \
 	    lib/*.c lib/*.h tools/*/*.c || { echo "lint: banned function" >&2; exit 1; }
+	@! grep -n 'records_failed *\(++\|+=\)' tools/*/*.c || { echo "lint:" \
+	    "lib/rec counts failed records (rec_set_error, rec_bad_line);" \
+	    "counting them again here counts them twice" >&2; exit 1; }
 	@mandoc -Tlint -Wwarning man/* && echo "lint: ok"
 
 install: all

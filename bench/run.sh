@@ -140,10 +140,18 @@ s3_latency() { # s3_latency MS (0 = none)
 		"$STORAGE_ENDPOINT/_double/faults" >/dev/null
 }
 
+# os_reset URL: an empty double holding an empty querido-diario index
+# (dynamic mappings, as the bulk auto-creation the baselines rely on), which
+# gz-index requires to exist unless told --create-index.
+os_reset() {
+	curl -sf -X POST "$1/_double/reset" >/dev/null
+	curl -sf -X PUT "$1/querido-diario" >/dev/null
+}
+
 reset_state() { # processed = false everywhere, empty indices and spool
 	psql -X -q -c "UPDATE gazettes SET processed = false WHERE processed"
-	curl -sf -X POST "$OS_fast/_double/reset" >/dev/null
-	curl -sf -X POST "$OS_slow/_double/reset" >/dev/null
+	os_reset "$OS_fast"
+	os_reset "$OS_slow"
 	rm -rf "$W/spool"
 	mkdir -p "$W/spool"
 }
@@ -283,7 +291,7 @@ for rep in $(seq 1 "$REPS"); do
 	tm extract.limit "$rep" "$N" sh -c 'find "$1" -type f -name "*.pdf" -print0 | xargs -0 -P "$2" -I{} pdftotext -enc UTF-8 {} - >/dev/null' _ "$W/spool" "$NPROC"
 
 	psql -X -q -c "UPDATE gazettes SET processed = false WHERE processed"
-	curl -sf -X POST "$OS_fast/_double/reset" >/dev/null
+	os_reset "$OS_fast"
 	PROM="$raw/index.prom" tm index.gz "$rep" "$N" sh -c 'gz-index --url "$3" --batch-bytes "$4" --concurrency "$5" --quiet --metrics-file "$1/index.prom" <"$2/extracted.ndjson" >"$2/indexed.ndjson"' _ "$raw" "$W" "$OS_fast" ${INDEX_BATCH_MB}M $INDEX_CONC
 	[ -s "$W/bulk.ndjson" ] || gz-index --output "$W/bulk.ndjson" --no-mark --quiet \
 		<"$W/extracted.ndjson" >/dev/null

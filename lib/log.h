@@ -39,7 +39,8 @@ void log_debug(const char *fmt, ...) GZ_PRINTF(1, 2);
 struct gz_stats {
 	uint64_t records_in;	/* records read (or produced, for gz-list) */
 	uint64_t records_out;	/* records written */
-	uint64_t records_failed; /* records this stage gave a gz.error */
+	uint64_t records_failed; /* records this stage gave a gz.error
+				    (counted by lib/rec, whatever the cause) */
 	uint64_t bytes;		/* payload bytes this stage moved */
 	uint64_t retries;	/* attempts beyond the first */
 	int64_t inflight;	/* work started and not finished */

@@ -23,6 +23,13 @@ jv rec_strip_gz(jv rec);
 /*
  * rec with gz.error = {stage, code, message, attempts, retryable}, the stage
  * being this program.  attempts < 1 leaves attempts out.  Consumes rec.
+ *
+ * Counts the record in gz_stats.records_failed (lib/log), the one place
+ * every tool counts failures: a record this stage gives a gz.error failed
+ * here, whether its own data was at fault or the run was (the service
+ * down, credentials refused, a stop), so the summary and
+ * gz_records_failed_total show an outage.  A record that can no longer be
+ * written (stdout gone) gets no gz.error and is not counted.
  */
 jv rec_set_error(jv rec, const char *code, const char *message, int attempts,
     bool retryable);
@@ -46,7 +53,8 @@ bool rec_check(jv *rec, char *why, size_t size);
 
 /*
  * The record an unreadable input line becomes, so the ledger still shows it:
- * {"gz":{"error":{...,"code":"bad_record","line":N}}}.
+ * {"gz":{"error":{...,"code":"bad_record","line":N}}}.  Counted as failed,
+ * as rec_set_error does.
  */
 jv rec_bad_line(unsigned long line, const char *message);
 

@@ -162,6 +162,22 @@ bulk() {
 	assert_line --partial '<html>'
 }
 
+@test "item_every rejects every Nth document once with a 429 item as OpenSearch words it" {
+	curl -sf -X POST -H 'Content-Type: application/json' \
+		--data-binary '{"item_every":{"n":5,"status":429,"times":1}}' "$GZ_OS_URL/_double/faults" >/dev/null
+	for i in $(seq 1 10); do
+		printf '{"index":{"_index":"qd","_id":"d%s"}}\n{"x":%s}\n' "$i" "$i"
+	done >"$BATS_TEST_TMPDIR/b"
+	run -0 bulk "$BATS_TEST_TMPDIR/b"
+	echo "$output" | jq -e '.errors == true and
+		([.items[].index | select(.status == 429) | ._id] == ["d5", "d10"]) and
+		([.items[].index | select(.status == 429) | .error.type] | unique == ["rejected_execution_exception"]) and
+		all(.items[].index | select(.status == 429); has("result") | not)'
+	# the same documents again: each was rejected its one time
+	run -0 bulk "$BATS_TEST_TMPDIR/b"
+	echo "$output" | jq -e '.errors == false and all(.items[].index; .status < 300)'
+}
+
 @test "basic auth: 401 with WWW-Authenticate, and requests are logged" {
 	opensearch_stop
 	opensearch_start --user admin --password s3cret

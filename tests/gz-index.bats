@@ -23,7 +23,14 @@ teardown_file() {
 setup() {
 	opensearch_reset
 	opensearch_fault '{"max_content_length": 104857600}'
+	index_create
 	pg_reset
+}
+
+# index_create: the querido-diario index with the gazettes mapping, as an
+# operator creates it once; without it gz-index refuses to start.
+index_create() {
+	gz-index --create-index --no-mark --quiet </dev/null
 }
 
 # records [SQL]: one record per gazette (newest first) with a source_text.
@@ -104,6 +111,23 @@ bulks_at_least() {
 		'[.[][]] | sort == ([$a, $b, $b] | sort)'
 	run -0 opensearch_docs querido-diario
 	echo "$output" | jq -se 'length == 10 and (map(._id) | unique | length) == 10'
+}
+
+@test "item-level 429s rejoin full batches: 1,000 records, every 5th rejected once, in at most 30 requests" {
+	pg_seed 1000
+	records >"$BATS_TEST_TMPDIR/in"
+	opensearch_fault '{"item_every":{"n":5,"status":429,"times":1}}'
+	run -0 --separate-stderr timeout 120 gz-index --batch-docs 50 <"$BATS_TEST_TMPDIR/in"
+	echo "$output" | jq -se 'length == 1000 and all(.gz.index.marked)'
+	[ "$(processed_ids | wc -l)" -eq 1000 ]
+	run -0 opensearch_state
+	echo "$output" | jq -e '.indices["querido-diario"].docs == 1000'
+	# 1,000 first attempts and 200 retries, which travel in full batches
+	run -0 opensearch_log
+	echo "$output" | jq -r '[.[] | select(.path | test("_bulk"))] |
+		"# \(length) _bulk requests, \(map(.items) | add) items, sizes \(map(.items) | sort | reverse)"' >&3
+	echo "$output" | jq -e '[.[] | select(.path | test("_bulk"))] |
+		(map(.items) | add) == 1200 and length <= 30'
 }
 
 @test "a 429 that never clears ends in gz.error after the attempts, and the row stays unprocessed" {
@@ -199,6 +223,52 @@ bulks_at_least() {
 	grep -q 'failed 3 times in a row' "$BATS_TEST_TMPDIR/err"
 }
 
+# failed_metric FILE: gz_records_failed_total in a metrics file.
+failed_metric() {
+	sed -n 's/^gz_records_failed_total{tool="gz-index"} //p' "$1"
+}
+
+@test "records ended by an outage, refused credentials or a signal count as failed in the summary and the metrics" {
+	pg_seed 6
+	records >"$BATS_TEST_TMPDIR/in"
+	opensearch_fault '{"request_status":{"status":503,"times":-1}}'
+	run -3 --separate-stderr timeout 60 gz-index --retries 2 \
+		--metrics-file "$BATS_TEST_TMPDIR/m.prom" <"$BATS_TEST_TMPDIR/in"
+	echo "$output" | jq -se 'length == 6 and all(.gz.error.code == "opensearch_unavailable")'
+	[[ "$stderr" == *"6 in, 6 out, 6 failed"* ]]
+	[[ "$stderr" == *"failed: gz-index/opensearch_unavailable 6"* ]]
+	assert_equal "$(failed_metric "$BATS_TEST_TMPDIR/m.prom")" 6
+	# credentials refused mid-run
+	opensearch_reset
+	index_create
+	opensearch_fault '{"request_status":{"status":401,"times":-1}}'
+	run -2 --separate-stderr timeout 60 gz-index \
+		--metrics-file "$BATS_TEST_TMPDIR/m.prom" <"$BATS_TEST_TMPDIR/in"
+	echo "$output" | jq -se 'length == 6 and all(.gz.error.code == "unauthorized")'
+	[[ "$stderr" == *"refused the credentials of gz (401"* ]]
+	[[ "$stderr" != *"$OS_PASSWORD"* ]]
+	[[ "$stderr" == *"6 in, 6 out, 6 failed"* ]]
+	assert_equal "$(failed_metric "$BATS_TEST_TMPDIR/m.prom")" 6
+	# a signal: what was not acknowledged is interrupted, and counted
+	opensearch_reset
+	index_create
+	pg_reset
+	pg_seed 60
+	records >"$BATS_TEST_TMPDIR/in"
+	opensearch_fault '{"slow_ms":{"ms":150,"times":-1}}'
+	gz-index --batch-docs 5 --concurrency 1 --flush-ms 0 \
+		--metrics-file "$BATS_TEST_TMPDIR/m.prom" <"$BATS_TEST_TMPDIR/in" \
+		>"$BATS_TEST_TMPDIR/ledger" 2>"$BATS_TEST_TMPDIR/err" &
+	pid=$!
+	wait_for bulks_at_least 2
+	kill -TERM $pid
+	wait $pid || true
+	n=$(jq -s 'map(select(.gz.error.code == "interrupted")) | length' "$BATS_TEST_TMPDIR/ledger")
+	[ "$n" -gt 0 ]
+	assert_equal "$(failed_metric "$BATS_TEST_TMPDIR/m.prom")" "$n"
+	grep -q " $n failed" "$BATS_TEST_TMPDIR/err"
+}
+
 @test "kill -9 mid-run, then a rerun: each document once in the index and processed equals indexed" {
 	pg_seed 60
 	records >"$BATS_TEST_TMPDIR/in"
@@ -213,6 +283,7 @@ bulks_at_least() {
 	[ -z "$(comm -13 <(indexed_ids | sort) <(processed_ids | sort))" ]
 	[ "$(processed_ids | wc -l)" -lt 60 ]
 	opensearch_reset
+	index_create
 	records "WHERE NOT processed" >"$BATS_TEST_TMPDIR/rest"
 	run -0 --separate-stderr timeout 60 gz-index --batch-docs 5 <"$BATS_TEST_TMPDIR/rest"
 	[ "$(processed_ids | wc -l)" -eq 60 ]
@@ -243,11 +314,11 @@ bulks_at_least() {
 	records >"$BATS_TEST_TMPDIR/in"
 	run -0 --separate-stderr timeout 60 gz-index --output "$BATS_TEST_TMPDIR/body" \
 		--concurrency 1 --batch-docs 3 <"$BATS_TEST_TMPDIR/in"
-	echo "$output" | jq -se 'length == 7 and all(.gz.index.result == "written" and .gz.index.marked)'
+	echo "$output" | jq -se 'length == 7 and all(.gz.index.result == "written" and
+		(.gz.index | has("marked") | not))'
 	[ "$(bulk_count)" -eq 0 ]
-	[ "$(processed_ids | wc -l)" -eq 7 ]
+	[ -z "$(processed_ids)" ]
 	# the same records sent for real: the double saw exactly these bytes
-	pg_sql "UPDATE gazettes SET processed = false" >/dev/null
 	run -0 --separate-stderr timeout 60 gz-index --concurrency 1 --batch-docs 3 <"$BATS_TEST_TMPDIR/in"
 	opensearch_log | jq -j '.[] | select(.path | test("_bulk")) | .body' >"$BATS_TEST_TMPDIR/sent"
 	cmp "$BATS_TEST_TMPDIR/body" "$BATS_TEST_TMPDIR/sent"
@@ -257,13 +328,46 @@ bulks_at_least() {
 	echo "$output" | jq -e '.errors == false and (.items | length) == 7'
 }
 
-@test "wrong credentials exit 2, mark nothing, and never print the password" {
+# gazettes_digest: the whole gazettes table, as one hash.
+gazettes_digest() {
+	pg_sql "SELECT md5(coalesce(string_agg(g::text, '|' ORDER BY id), '')) FROM gazettes g"
+}
+
+@test "--output is a dry run: the database, the storage and the cluster are left as they were" {
+	s3_start
+	pg_seed 4
+	records >"$BATS_TEST_TMPDIR/in"
+	before=$(gazettes_digest)
+	QUERIDO_DIARIO_FILES_ENDPOINT=https://files.example.org \
+		run -0 --separate-stderr timeout 60 gz-index --store-text \
+		--output "$BATS_TEST_TMPDIR/body" <"$BATS_TEST_TMPDIR/in"
+	echo "$output" | jq -se 'length == 4 and all(.gz.index.result == "written" and
+		(.gz.index | has("marked") | not))'
+	[[ "$stderr" == *"dry run"* ]]
+	assert_equal "$(gazettes_digest)" "$before"
+	# nothing stored, nothing asked of the cluster (not even HEAD)
+	run -0 s3_log
+	refute_output --partial '"PUT"'
+	run -0 opensearch_log
+	echo "$output" | jq -e 'map(select(.path | startswith("/_double") | not) | [.method, .path])
+		== [["PUT", "/querido-diario"]]'
+	# the body is what would have been sent: links to the texts included
+	jq -se 'map(select(has("index") | not)) | length == 4 and
+		all(.file_raw_txt | test("^https://files.example.org/.*[.]txt$"))' "$BATS_TEST_TMPDIR/body"
+	# no database is needed: none is opened
+	PGHOST=/nonexistent run -0 --separate-stderr timeout 60 gz-index \
+		--output "$BATS_TEST_TMPDIR/body" <"$BATS_TEST_TMPDIR/in"
+	s3_stop
+}
+
+@test "wrong credentials exit 2 before reading a record, mark nothing, and never print the password" {
 	pg_seed 5
 	records >"$BATS_TEST_TMPDIR/in"
 	OPENSEARCH_PASSWORD='wrong-Pass-99' run -2 --separate-stderr timeout 60 \
 		gz-index <"$BATS_TEST_TMPDIR/in"
-	echo "$output" | jq -se 'length == 5 and all(.gz.error.code == "unauthorized")'
+	assert_output ""
 	[ -z "$(processed_ids)" ]
+	[ "$(bulk_count)" -eq 0 ]
 	[[ "$stderr" == *"refused the credentials of gz (401"* ]]
 	[[ "$stderr" != *"wrong-Pass-99"* ]]
 	# credentials in the URL are redacted too
@@ -272,6 +376,30 @@ bulks_at_least() {
 	[[ "$stderr" == *"gz:***@"* ]]
 	[[ "$stderr" != *"wrong-Pass-99"* ]]
 	[ -z "$(processed_ids)" ]
+}
+
+@test "a missing index exits 2 naming it and --create-index: nothing sent, created or marked" {
+	pg_seed 3
+	records >"$BATS_TEST_TMPDIR/in"
+	run -2 --separate-stderr timeout 60 gz-index --index querido-diaro <"$BATS_TEST_TMPDIR/in"
+	assert_output ""
+	[[ "$stderr" == *"index querido-diaro does not exist at $GZ_OS_URL"*"--create-index"* ]]
+	OPENSEARCH_INDEX=querido-diaro run -2 --separate-stderr timeout 60 \
+		gz-index <"$BATS_TEST_TMPDIR/in"
+	assert_output ""
+	[[ "$stderr" == *"index querido-diaro does not exist"* ]]
+	[ "$(bulk_count)" -eq 0 ]
+	[ -z "$(processed_ids)" ]
+	run -0 opensearch_state
+	echo "$output" | jq -e '(.indices | has("querido-diaro") | not) and .auto_created == []'
+	# it asked with HEAD, with the credentials
+	run -0 opensearch_log
+	echo "$output" | jq -e 'map(select(.method == "HEAD")) | length == 2 and
+		all(.path == "/querido-diaro" and .status == 404 and
+		(.headers.Authorization | startswith("Basic ")))'
+	# an existing index (created by setup) is used as it is
+	run -0 --separate-stderr timeout 60 gz-index <"$BATS_TEST_TMPDIR/in"
+	[ "$(processed_ids | wc -l)" -eq 3 ]
 }
 
 @test "indexes a document with a 20 MB source_text in a request of its own" {

@@ -23,7 +23,7 @@ setup() {
 	mkdir -p "$BUCKET"
 	export TMPDIR="$BATS_TEST_TMPDIR"
 	PIPELINE=(--run-id test-run --log-dir "$RUN" --list-mode=unprocessed
-		--fetch-source="dir:$BUCKET" --index-flush-ms=200)
+		--fetch-source="dir:$BUCKET" --index-create-index --index-flush-ms=200)
 }
 
 # pipeline ARGS...: gz-pipeline over $BUCKET with its logs in $RUN.

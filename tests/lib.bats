@@ -66,6 +66,16 @@ print("{\"id\":2}")' >"$BATS_TEST_TMPDIR/long.ndjson"
 	echo "$output" | jq -e '.gz.file == "/x" and .gz.error == {"stage":"libcheck","code":"http_404","message":"not there","attempts":1,"retryable":false}'
 }
 
+@test "a record given a gz.error here counts as failed in the summary and the metrics; one failed upstream does not" {
+	printf '%s\n' '{"id":1}' '{"id":2,"gz":{"error":{"stage":"gz-fetch","code":"http_404"}}}' \
+		'not json' '{"id":4}' >"$BATS_TEST_TMPDIR/in"
+	run -1 --separate-stderr "$LIBCHECK" --metrics-file "$BATS_TEST_TMPDIR/m.prom" \
+		error interrupted "stopped" <"$BATS_TEST_TMPDIR/in"
+	echo "$output" | jq -se 'map(.gz.error.code) == ["interrupted", "http_404", "bad_record", "interrupted"]'
+	[[ "$stderr" == *"4 in, 4 out, 3 failed"* ]]
+	grep -qx 'gz_records_failed_total{tool="libcheck"} 3' "$BATS_TEST_TMPDIR/m.prom"
+}
+
 @test "a closed stdout ends the stream quietly with status 0" {
 	run -0 --separate-stderr bash -c 'yes "{\"id\":1}" | head -n 200000 | "$LIBCHECK" --quiet ndjson | head -n 1; echo "${PIPESTATUS[2]}"'
 	assert_line --index 0 '{"id":1}'

@@ -37,7 +37,7 @@ worker() {
 	gz-pipeline --quiet --run-id "$name" --log-dir "$BATS_TEST_TMPDIR/$name" \
 		--list-mode=unprocessed --list-claim --list-worker="$name" \
 		--list-page-size=25 --fetch-source="dir:$BUCKET" \
-		--extract-jobs=1 --index-flush-ms=200 "$@"
+		--extract-jobs=1 --index-create-index --index-flush-ms=200 "$@"
 }
 
 # The invariants of the fault suite, for N gazettes that must all be done:

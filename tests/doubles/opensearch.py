@@ -19,6 +19,9 @@ Test control lives under /_double/ (names OpenSearch never uses):
   POST /_double/reset        forget indices, faults and log
   POST /_double/faults       queue faults, e.g.
         {"item_status": {"ids": ["a"], "status": 429, "times": 1}}
+        {"item_every": {"n": 5, "status": 429, "times": 1}}
+            every 5th document, in the order their _ids are first seen,
+            answered 429 (rejected_execution_exception) that many times
         {"request_status": {"status": 503, "times": 2}}   (429 also: "type")
         {"drop_after_apply": {"times": 1}}    apply the bulk, then close
         {"drop_before_apply": {"times": 1}}   close without applying
@@ -46,7 +49,7 @@ from urllib.parse import parse_qs, urlsplit, unquote
 
 LOCK = threading.RLock()
 STATE = {"indices": {}, "auto_created": [], "log": [], "seq": 0}
-FAULTS = {"item": [], "request": [], "conn": [], "down": False}
+FAULTS = {"item": [], "every": [], "request": [], "conn": [], "down": False}
 CONFIG = {}
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$")
 
@@ -100,6 +103,31 @@ def mapping_error(index, doc, doc_id):
     return None
 
 
+def faults_view():
+    """FAULTS as JSON can carry them (item_every's sets become counts)."""
+    view = dict(FAULTS)
+    view["every"] = [{k: (len(v) if k == "seen" else v) for k, v in f.items()}
+                     for f in FAULTS["every"]]
+    return view
+
+
+def every_fault(doc_id):
+    """The item_every fault doc_id falls under, counted down, or None.
+
+    Documents are numbered in the order their _ids are first seen, so a
+    retried document is the same document: it is rejected only its own
+    "times" times, as a shard write queue that drains would do."""
+    for f in FAULTS["every"]:
+        if doc_id not in f["seen"]:
+            f["seen"].add(doc_id)
+            if len(f["seen"]) % f["n"] == 0:
+                f["left"][doc_id] = f["times"]
+        if f["left"].get(doc_id, 0) != 0:
+            f["left"][doc_id] -= 1
+            return f
+    return None
+
+
 def apply_item(op, index_name, doc_id, source_text, forced):
     """Applies one action; returns the response item body (without the op key)."""
     with LOCK:
@@ -109,15 +137,21 @@ def apply_item(op, index_name, doc_id, source_text, forced):
         index = STATE["indices"][index_name]
         if doc_id is None:
             doc_id = uuid.uuid4().hex[:20]
-        fault = take(FAULTS["item"], lambda f: doc_id in f["ids"])
+        fault = take(FAULTS["item"], lambda f: doc_id in f["ids"]) or every_fault(doc_id)
         if fault is not None:
             status = fault["status"]
             etype = fault.get("type") or {429: "rejected_execution_exception",
                                            503: "unavailable_shards_exception",
                                            409: "version_conflict_engine_exception"}.get(
                                                status, "illegal_argument_exception")
+            reason = "injected by the double"
+            if etype == "rejected_execution_exception":
+                # OpenSearch's words when a shard's write queue is full.
+                reason = ("rejected execution of primary operation [shard_detail=[%s][0][P]] "
+                          "on OpenSearchThreadPoolExecutor[name = double/write, queue capacity "
+                          "= 10000, active threads = 2, queued tasks = 10000]" % index_name)
             return {"_index": index_name, "_id": doc_id, "status": status,
-                    "error": {"type": etype, "reason": "injected by the double",
+                    "error": {"type": etype, "reason": reason,
                               "index": index_name, "shard": "0", "index_uuid": index["uuid"]}}
         if op in ("index", "create"):
             try:
@@ -477,7 +511,8 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send(200, STATE["log"])
             if parts == ["reset"]:
                 STATE.update({"indices": {}, "auto_created": [], "log": [], "seq": 0})
-                FAULTS.update({"item": [], "request": [], "conn": [], "down": False})
+                FAULTS.update({"item": [], "every": [], "request": [], "conn": [],
+                               "down": False})
                 return self.send(200, {"reset": True})
             if parts == ["state"]:
                 return self.send(200, {"indices": {n: {"docs": len(i["docs"]),
@@ -492,7 +527,7 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send(200, ("\n".join(lines) + ("\n" if lines else "")).encode(),
                                  "application/x-ndjson")
             if parts == ["faults"] and self.command == "GET":
-                return self.send(200, FAULTS)
+                return self.send(200, faults_view())
             if parts == ["faults"]:
                 spec = json.loads(body or b"{}")
                 for kind, f in spec.items():
@@ -503,6 +538,10 @@ class Handler(BaseHTTPRequestHandler):
                     elif kind == "item_status":
                         FAULTS["item"].append({"ids": [str(i) for i in f["ids"]], "status": f["status"],
                                                "type": f.get("type"), "times": f.get("times", 1)})
+                    elif kind == "item_every":
+                        FAULTS["every"].append({"n": int(f["n"]), "status": f["status"],
+                                                "type": f.get("type"), "times": f.get("times", 1),
+                                                "seen": set(), "left": {}})
                     elif kind == "request_status":
                         FAULTS["request"].append({"status": f["status"], "type": f.get("type"),
                                                   "times": f.get("times", 1)})
@@ -512,7 +551,7 @@ class Handler(BaseHTTPRequestHandler):
                                                "times": f.get("times", 1)})
                     else:
                         return self.send(400, {"error": "unknown fault [%s]" % kind})
-                return self.send(200, FAULTS)
+                return self.send(200, faults_view())
         return self.send(404, {"error": "unknown control path"})
 
 

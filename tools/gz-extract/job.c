@@ -555,7 +555,6 @@ error_fields(struct job *j, jv rec, double seconds)
 		rec = rec_gz_set(rec, "extract_seconds",
 		    jv_number(round(seconds * 1000) / 1000));
 	}
-	gz_stats.records_failed++;
 	return rec_set_error(rec, j->code, j->message,
 	    j->conv != NULL ? j->attempt + 1 : 0, j->retryable);
 }

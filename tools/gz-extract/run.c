@@ -118,7 +118,6 @@ admit(struct run *r)
 		}
 		gz_stats.records_in++;
 		if (st == NDJSON_BAD) {
-			gz_stats.records_failed++;
 			if (ndjson_write(STDOUT_FILENO, rec) != 0)
 				r->stop = true;
 			else

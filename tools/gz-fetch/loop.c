@@ -214,7 +214,6 @@ fail(struct loop *l, struct job *j, const struct xfer_result *r)
 	    r->retryable);
 	j->rec = jv_invalid();
 	out_push(l, rec);
-	gz_stats.records_failed++;
 	l->failed++;
 	if (l->status == EXIT_OK)
 		l->status = EXIT_RECORDS;
@@ -458,7 +457,6 @@ read_input(struct loop *l)
 		else if (st == NDJSON_BAD) {
 			log_warn("%s", ndjson_error(l->in));
 			gz_stats.records_in++;
-			gz_stats.records_failed++;
 			if (l->status == EXIT_OK)
 				l->status = EXIT_RECORDS;
 			out_push(l, rec_bad_line(ndjson_line(l->in),

@@ -1,7 +1,7 @@
 /*
  * answer — what to do with OpenSearch's answer to a bulk request: every
  * item read; 2xx acknowledged (marked, then written to the ledger); 429 and
- * 5xx items retried alone in a later batch; other items failed with
+ * 5xx items sent again inside later batches; other items failed with
  * OpenSearch's error type and reason; whole-request 429/502/503/504 and
  * transport errors retried with the batch whole; 413 split in halves.
  */
@@ -93,8 +93,12 @@ retry_batch(struct run *r, struct batch *b, const char *why,
 	run_enqueue(r, b, false);
 }
 
-/* An item answered 429 or 5xx: it alone goes again, in a later batch. */
-static void
+/*
+ * An item answered 429 or 5xx: false when it has had its attempts (it
+ * fails) or the run is stopping (it is dropped); else it leaves the batch
+ * to be sent again.
+ */
+static bool
 retry_item(struct run *r, struct batch *b, size_t i,
     const struct item_result *it)
 {
@@ -108,15 +112,43 @@ retry_item(struct run *r, struct batch *b, size_t i,
 			run_drop_doc(r, d, d->attempts);
 		else
 			run_fail_doc(r, d, it->type, why, d->attempts, true);
-		return;
+		return false;
 	}
 	batch_detach(b, i);
-	d->not_before = clock_monotonic() + retry_delay(&r->o->retry,
-	    d->attempts, 0);
 	gz_stats.retries++;
 	log_debug("%s: item %d %s; retrying", d->id, it->status, it->type);
-	d->next = r->retry;
-	r->retry = d;
+	return true;
+}
+
+/*
+ * The items one answer rejected wait out one backoff together, drawn for
+ * the most-tried of them, and then rejoin the batches being filled
+ * (run.c): a cluster shedding load gets them back inside full batches,
+ * not one request per document.  Each keeps its own attempt count.
+ */
+static void
+retry_items(struct run *r, const struct batch *b, struct doc **docs,
+    size_t n, const char *type)
+{
+	double delay, due;
+	int most = 0;
+	size_t i;
+
+	if (n == 0)
+		return;
+	for (i = 0; i < n; i++)
+		if (docs[i]->attempts > most)
+			most = docs[i]->attempts;
+	delay = retry_delay(&r->o->retry, most, 0);
+	due = clock_monotonic() + delay;
+	for (i = 0; i < n; i++) {
+		docs[i]->not_before = due;
+		docs[i]->next = r->retry;
+		r->retry = docs[i];
+	}
+	log_info("bulk of %zu documents: %zu items rejected (%s); retrying "
+	    "them with the next batches in %.1f s, %d left", b->n, n, type,
+	    delay, r->o->retry.max_attempts - most);
 }
 
 /*
@@ -144,8 +176,9 @@ read_items(struct run *r, struct batch *b)
 {
 	struct item_result *items = xmalloc(b->n * sizeof *items);
 	struct doc **acked = xmalloc(b->n * sizeof *acked);
-	size_t i, n = 0;
-	char why[200];
+	struct doc **again = xmalloc(b->n * sizeof *again);
+	size_t i, n = 0, nagain = 0;
+	char why[200], type[96] = "";
 
 	if (!response_items(b->resp, b->resp_len, items, b->n, why,
 	    sizeof why) || !items_match(b, items, why, sizeof why)) {
@@ -162,17 +195,23 @@ read_items(struct run *r, struct batch *b)
 			    it->result[0] ? it->result : "ok");
 			acked[n++] = d;
 		} else if (it->status == 429 || it->status >= 500) {
-			retry_item(r, b, i, it);
+			if (type[0] == '\0')
+				snprintf(type, sizeof type, "%d %s",
+				    it->status, it->type);
+			if (retry_item(r, b, i, it))
+				again[nagain++] = d;
 		} else {
 			run_fail_doc(r, d, it->type, it->reason, d->attempts + 1,
 			    false);
 		}
 	}
+	retry_items(r, b, again, nagain, type);
 	batch_free(b);
 	acknowledge(r, acked, n);
 out:
 	free(items);
 	free(acked);
+	free(again);
 }
 
 /* 413: too big for http.max_content_length; halves until each fits. */
@@ -267,7 +306,11 @@ run_answered(void *arg, struct batch *b, const struct bulk_outcome *out)
 	}
 }
 
-/* --output: the body goes to the file and, once on disk, counts as sent. */
+/*
+ * --output, a dry run: the body goes to the file and, once on disk, its
+ * documents are done.  Nothing is marked (there is no database): only an
+ * acknowledgement from OpenSearch may mark a gazette processed.
+ */
 void
 run_written(struct run *r, struct batch *b)
 {

@@ -96,7 +96,10 @@ public_link(const struct index_options *o, const char *key)
 	return jv_string_fmt("%.*s/%s", (int)len, o->files_endpoint, key);
 }
 
-/* Sets url and file_raw_txt and remembers the .txt key; false without a path. */
+/*
+ * Sets url and file_raw_txt and remembers the .txt key, and the text to
+ * upload unless this is a dry run (--output); false without a path.
+ */
 static bool
 prepare_store(struct doc *d, jv *rec, const struct index_options *o)
 {
@@ -109,6 +112,8 @@ prepare_store(struct doc *d, jv *rec, const struct index_options *o)
 	*rec = jv_object_set(*rec, jv_string("url"), public_link(o, path));
 	*rec = jv_object_set(*rec, jv_string("file_raw_txt"),
 	    public_link(o, d->key));
+	if (o->output != NULL)
+		return true;
 	text = jv_object_get(jv_copy(*rec), jv_string("source_text"));
 	d->text = jv_get_kind(text) == JV_KIND_STRING ? text :
 	    (jv_free(text), jv_string(""));
@@ -201,7 +206,7 @@ doc_new(jv rec, const struct spill_text *spill,
 		doc_free(d);
 		return NULL;
 	}
-	if (o->store_text && d->spill.len > 0) {
+	if (o->store_text && o->output == NULL && d->spill.len > 0) {
 		jv_free(d->text);
 		d->text = spill_read_text(&d->spill);
 		if (jv_get_kind(d->text) != JV_KIND_STRING) {

@@ -23,7 +23,8 @@ struct index_options {
 	const char *password;
 	const char *cacert;
 	bool insecure;
-	const char *output;	/* --output FILE instead of sending */
+	const char *output;	/* --output FILE: a dry run, nothing sent,
+				   stored or marked */
 	size_t batch_docs;
 	size_t batch_bytes;
 	double flush_secs;
@@ -31,7 +32,7 @@ struct index_options {
 	bool gzip;
 	bool mark;
 	bool create_index;
-	bool store_text;
+	bool store_text;	/* links; and uploads, unless --output */
 	const char *db;		/* --db, or NULL */
 	const char *files_endpoint;	/* QUERIDO_DIARIO_FILES_ENDPOINT */
 	bool relative_paths;	/* USE_RELATIVE_FILE_PATHS */
@@ -230,8 +231,11 @@ void mark_release(struct mark *m, long long gid);
 /* Sends the pending releases when due, or at once with now. */
 void mark_settle(struct mark *m, bool now);
 
-/* mapping.c */
+/* mapping.c: each returns 0, or the exit status after saying why. */
 extern const char mapping_json[];
+/* --create-index: creates the index; one that exists is fine. */
 int mapping_create(const struct index_options *o);
+/* Otherwise: the index must exist (HEAD), else EXIT_USAGE. */
+int mapping_check(const struct index_options *o);
 
 #endif

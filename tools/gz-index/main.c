@@ -71,14 +71,22 @@ main(int argc, char **argv)
 	/* Long records wait on disk, their text never in memory. */
 	ndjson_reader_set_spill(in, o.batch_bytes < SPILL_BYTES ?
 	    o.batch_bytes : SPILL_BYTES, o.spill_dir);
-	/* With --output the multi handle still carries the .txt uploads. */
 	bulk = bulk_new(&o);
 	r = run_new(&o, bulk, mark, in, out_fd);
-	if (o.store_text && (store = store_new(&o, r, bulk, &status)) == NULL)
+	if (o.output != NULL)
+		log_info("dry run: the bulk bodies go to %s; nothing is sent "
+		    "to OpenSearch, stored or marked", o.output);
+	else if (o.store_text &&
+	    (store = store_new(&o, r, bulk, &status)) == NULL)
 		goto out;
 	run_set_store(r, store);
 	sig_install();
-	if (o.create_index && (status = mapping_create(&o)) != 0)
+	/* A dry run (--output) sends nothing, so it needs no index. */
+	if (o.create_index)
+		status = mapping_create(&o);
+	else if (o.output == NULL)
+		status = mapping_check(&o);
+	if (status != 0)
 		goto out;
 	status = run_loop(r);
 	if (out_fd >= 0 && close(out_fd) != 0 && status != EXIT_FATAL) {

@@ -53,7 +53,8 @@ help(void)
 "      --create-index     create the index with the gazettes mapping first\n"
 "      --cacert=FILE      CA certificates to verify the server with\n"
 "      --insecure         do not verify the server's certificate (unsafe)\n"
-"      --output=FILE      write the _bulk body to FILE instead of sending it\n"
+"      --output=FILE      dry run: write the _bulk body to FILE instead of\n"
+"                         sending it; nothing is stored or marked\n"
 "\n"
 "Batching:\n"
 "      --batch-docs=N     documents per request (100)\n"
@@ -163,6 +164,9 @@ options_parse(int argc, char **argv, struct index_options *o)
 	o->url = url ? base_url(url) : NULL;
 	if (o->output != NULL && o->create_index)
 		cli_usage_error("--create-index needs a cluster, not --output");
+	/* A dry run changes nothing: no database, no .txt uploads. */
+	if (o->output != NULL)
+		o->mark = false;
 	o->user = config_pick(NULL, "OPENSEARCH_USER", NULL);
 	o->password = config_pick(NULL, "OPENSEARCH_PASSWORD", NULL);
 	o->files_endpoint = config_pick(NULL, "QUERIDO_DIARIO_FILES_ENDPOINT",

@@ -4,9 +4,9 @@
  * retry what is worth retrying without blocking the rest, mark what was
  * acknowledged and write the ledger.
  *
- * Nothing is marked processed unless OpenSearch acknowledged its item (or,
- * with --output, the body reached the disk): a stop, an outage or a crash
- * at any point leaves the rest unprocessed for the next run.
+ * Nothing is marked processed unless OpenSearch acknowledged its item: a
+ * stop, an outage or a crash at any point leaves the rest unprocessed for
+ * the next run.  --output is a dry run and marks nothing.
  */
 #include "run.h"
 #include "cli.h"
@@ -47,22 +47,25 @@ run_put_line(struct run *r, jv rec)
 	}
 }
 
-/* The document leaves with gz.error; failed says it failed here. */
+/*
+ * The document leaves with gz.error, and counts as failed here (lib/rec):
+ * also when the run, not the document, was at fault.  Once stdout is gone
+ * there is nobody to tell: it is dropped, not counted.
+ */
 static void
 end_doc(struct run *r, struct doc *d, const char *code, const char *why,
-    int attempts, bool retryable, bool failed)
+    int attempts, bool retryable)
 {
 	char who[64];
 
 	log_debug("%s: %s: %s", rec_describe(d->ledger, who, sizeof who),
 	    code, why);
-	if (failed)
-		gz_stats.records_failed++;
 	gz_stats.inflight--;
 	if (d->claimed && r->mark != NULL && !r->mark_broken)
 		mark_release(r->mark, d->gid);
-	run_put_line(r, rec_set_error(jv_copy(d->ledger), code, why, attempts,
-	    retryable));
+	if (ledger_errno() == 0)
+		run_put_line(r, rec_set_error(jv_copy(d->ledger), code, why,
+		    attempts, retryable));
 	doc_free(d);
 }
 
@@ -70,18 +73,19 @@ void
 run_fail_doc(struct run *r, struct doc *d, const char *code,
     const char *why, int attempts, bool retryable)
 {
-	end_doc(r, d, code, why, attempts, retryable, true);
+	end_doc(r, d, code, why, attempts, retryable);
 }
 
 /*
- * Dropped by a stop: the ledger says so, but it is no failure of this
- * stage (a signal or a closed stdout decides the exit status, and a fatal
- * error has its own).
+ * Dropped by what stopped the run (an outage, refused credentials, a
+ * signal): the ledger says so and the record counts as failed, so an
+ * outage shows in the summary and in gz_records_failed_total.  The exit
+ * status is the stop's own (3, 2, or death by the signal).
  */
 void
 run_drop_doc(struct run *r, struct doc *d, int attempts)
 {
-	end_doc(r, d, r->drop_code, r->drop_why, attempts, true, false);
+	end_doc(r, d, r->drop_code, r->drop_why, attempts, true);
 }
 
 void
@@ -270,7 +274,6 @@ take_record(struct run *r, jv rec, const struct spill_text *spill)
 	if (!rec_check(&rec, why, sizeof why)) {
 		if (spill != NULL)
 			close(spill->fd);
-		gz_stats.records_failed++;
 		log_warn("%s: bad_record: %s", rec_describe(rec, who,
 		    sizeof who), why);
 		release_claim(r, rec);
@@ -287,7 +290,6 @@ take_record(struct run *r, jv rec, const struct spill_text *spill)
 		return;
 	}
 	if ((d = doc_new(rec, spill, r->o, &error)) == NULL) {
-		gz_stats.records_failed++;
 		release_claim(r, error);
 		run_put_line(r, error);
 		return;
@@ -304,7 +306,6 @@ static void
 take_bad_line(struct run *r, const char *why)
 {
 	gz_stats.records_in++;
-	gz_stats.records_failed++;
 	log_warn("%s", why);
 	run_put_line(r, rec_bad_line(ndjson_line(r->in), why));
 }
@@ -381,7 +382,25 @@ promote_retries(struct run *r)
 	}
 }
 
-/* --flush-ms after its first document, or at once when input ended. */
+/*
+ * Whether a document may still join the filling batch: from the input,
+ * from the retries waiting out their backoff, from the answers still to
+ * come (their rejected items), or from the .txt uploads.
+ */
+static bool
+may_grow(const struct run *r)
+{
+	return !r->eof || r->retry != NULL || r->flying != NULL ||
+	    (r->store != NULL && !store_idle(r->store));
+}
+
+/*
+ * --flush-ms after its first document, or once nothing more can join it.
+ * After the input ended, a batch still waits (up to --flush-ms) for the
+ * rejected items of the answers in flight and for the retries in their
+ * backoff: sent each on its own as it came due, they would cost one
+ * request per document just when the cluster is shedding load.
+ */
 static void
 flush_due(struct run *r)
 {
@@ -389,7 +408,7 @@ flush_due(struct run *r)
 
 	if (b == NULL || b->n == 0)
 		return;
-	if ((r->eof && (r->store == NULL || store_idle(r->store))) ||
+	if (!may_grow(r) ||
 	    clock_monotonic() - b->first_at >= r->o->flush_secs)
 		flush(r);
 }

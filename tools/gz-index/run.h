@@ -56,7 +56,7 @@ void run_enqueue(struct run *r, struct batch *b, bool front);
 void run_drop_batch(struct run *r, struct batch *b);
 /* answer.c: a bulk transfer finished (a bulk_done_fn). */
 void run_answered(void *arg, struct batch *b, const struct bulk_outcome *out);
-/* answer.c: --output wrote b; its documents count as acknowledged. */
+/* answer.c: --output wrote b; its documents are done (and not marked). */
 void run_written(struct run *r, struct batch *b);
 /* Stop reading and drop what is not yet sent. */
 void run_stop(struct run *r);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,6 +25,7 @@ static bool log_json;
 static const char *log_run_id;
 static double progress_interval = 5;
 static double progress_last;
+static double metrics_file_last;
 static bool progress_on_tty;
 static bool progress_line_open;	/* a TTY progress line awaits erasure */
 
@@ -36,6 +38,28 @@ clock_monotonic(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/*
+ * Redrawing one line in place works for a process alone at its terminal.
+ * Stages typed as a pipeline (gz-list | gz-fetch | ...) share it: four
+ * processes redrawing the same line glue their figures together.  So a
+ * process with a pipe at either end prints plain lines instead (gz-pipeline
+ * draws one status line for the whole run).
+ */
+static bool
+alone_on_tty(void)
+{
+	struct stat st;
+	int fd;
+
+	if (!isatty(STDERR_FILENO))
+		return false;
+	for (fd = STDIN_FILENO; fd <= STDOUT_FILENO; fd++)
+		if (fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) ||
+		    S_ISSOCK(st.st_mode)))
+			return false;
+	return true;
+}
+
 void
 log_init(const char *progname)
 {
@@ -46,7 +70,7 @@ log_init(const char *progname)
 	log_run_id = getenv("GZ_RUN_ID");
 	if (log_run_id && *log_run_id == '\0')
 		log_run_id = NULL;
-	progress_on_tty = isatty(STDERR_FILENO);
+	progress_on_tty = alone_on_tty();
 	gz_stats.started = clock_monotonic();
 	progress_last = gz_stats.started;
 }
@@ -247,6 +271,10 @@ progress_tick(void)
 	double now = clock_monotonic();
 	char line[256];
 
+	if (now - metrics_file_last >= 1) {
+		metrics_file_last = now;
+		metrics_refresh_file();
+	}
 	if (progress_interval <= 0 || now - progress_last < progress_interval)
 		return;
 	progress_last = now;

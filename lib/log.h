@@ -65,8 +65,10 @@ const char *format_bytes(double bytes, char *buf, size_t size);
 
 /*
  * Progress: call progress_tick() often; it prints a line at most every
- * interval seconds (0 disables), redrawing in place when stderr is a TTY,
- * and refreshes the metrics file on the same beat.
+ * interval seconds (0 disables), redrawing in place when stderr is a TTY
+ * and neither stdin nor stdout is a pipe (a stage alone at a terminal, not
+ * one of several sharing it), pushes metrics on the same beat, and rewrites
+ * the metrics file every second.
  */
 void progress_set_interval(double seconds);
 void progress_tick(void);

@@ -226,6 +226,15 @@ metrics_tick(void)
 }
 
 void
+metrics_refresh_file(void)
+{
+	char text[8192];
+
+	if (metrics_file != NULL)
+		write_file(text, metrics_render(text, sizeof text));
+}
+
+void
 metrics_finish(void)
 {
 	publish();

@@ -19,6 +19,12 @@ void metrics_configure(const char *file_path, const char *push_url);
 size_t metrics_render(char *buf, size_t size);
 /* Called by progress_tick() and progress_summary(). */
 void metrics_tick(void);
+/*
+ * Rewrites --metrics-file only (never a push): progress_tick() calls it
+ * every second, so a reader such as gz-pipeline's status line sees figures
+ * at most a second old whatever --progress says.
+ */
+void metrics_refresh_file(void);
 void metrics_finish(void);
 
 /*

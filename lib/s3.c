@@ -7,6 +7,7 @@
 #include "digest.h"
 #include "retry.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,8 +166,8 @@ s3_config_describe(const struct s3_config *c, char *buf, size_t size)
 {
 	char ep[512];
 
-	snprintf(buf, size, "%s bucket %s (%s%s)",
-	    config_redact(c->endpoint, ep, sizeof ep), c->bucket,
+	snprintf(buf, size, "bucket %s at %s (region %s, %s%s)", c->bucket,
+	    config_redact(c->endpoint, ep, sizeof ep), c->region,
 	    c->path_style ? "path-style" : "virtual-hosted",
 	    c->access_key != NULL ? "" : ", unsigned");
 	return buf;
@@ -437,4 +438,99 @@ s3_retryable(const char *code, long status)
 				return false;
 	}
 	return retry_http_status(status);
+}
+
+/* --- a configuration that cannot work --------------------------------------- */
+
+/* The region S3 says the bucket is in: the header, else <Region>. */
+static void
+bucket_region_of(const char *body, size_t len, const char *header,
+    char *out, size_t size)
+{
+	size_t i;
+
+	if (header != NULL && *header != '\0')
+		snprintf(out, size, "%s", header);
+	else
+		element(body, len, "<Region>", "</Region>", out, size);
+	/* It goes into a message: keep it to what a region name holds. */
+	for (i = 0; out[i] != '\0'; i++)
+		if (!isalnum((unsigned char)out[i]) && out[i] != '-' &&
+		    out[i] != '_')
+			out[i] = '\0';
+}
+
+bool
+s3_health_judge(struct s3_health *h, const struct s3_config *c, long status,
+    const char *code, const char *body, size_t len, const char *bucket_region,
+    char *why, size_t size)
+{
+	char ep[512], region[64] = "";
+
+	if (code == NULL)
+		code = "";
+	if ((status >= 200 && status <= 299) || strcmp(code, "NoSuchKey") == 0) {
+		h->accepted = true;
+		return false;
+	}
+	config_redact(c->endpoint, ep, sizeof ep);
+	if (strcmp(code, "InvalidAccessKeyId") == 0) {
+		snprintf(why, size, "the storage at %s does not know the access "
+		    "key in STORAGE_ACCESS_KEY (InvalidAccessKeyId): fix "
+		    "STORAGE_ACCESS_KEY", ep);
+		return true;
+	}
+	if (strcmp(code, "SignatureDoesNotMatch") == 0 && !h->accepted) {
+		snprintf(why, size, "the storage at %s refused the signature "
+		    "(SignatureDoesNotMatch): STORAGE_ACCESS_SECRET is not the "
+		    "secret of STORAGE_ACCESS_KEY; fix STORAGE_ACCESS_SECRET",
+		    ep);
+		return true;
+	}
+	if (strcmp(code, "NoSuchBucket") == 0 ||
+	    strcmp(code, "InvalidBucketName") == 0) {
+		snprintf(why, size, "there is no bucket \"%s\" at %s (%s): fix "
+		    "STORAGE_BUCKET (or STORAGE_ENDPOINT)", c->bucket, ep, code);
+		return true;
+	}
+	if (status == 301 || strcmp(code, "PermanentRedirect") == 0 ||
+	    strcmp(code, "AuthorizationHeaderMalformed") == 0) {
+		bucket_region_of(body, len, bucket_region, region,
+		    sizeof region);
+		if (region[0] != '\0' && strcmp(region, c->region) != 0)
+			snprintf(why, size, "bucket \"%s\" is in region %s, not "
+			    "%s (%s): set STORAGE_REGION=%s (and "
+			    "STORAGE_ENDPOINT, when set, to that region's "
+			    "endpoint)", c->bucket, region, c->region,
+			    code[0] != '\0' ? code : "HTTP 301", region);
+		else
+			snprintf(why, size, "the storage at %s refused the "
+			    "region %s in the signature (%s): check "
+			    "STORAGE_REGION and STORAGE_ENDPOINT", ep, c->region,
+			    code[0] != '\0' ? code : "HTTP 301");
+		return true;
+	}
+	if (strcmp(code, "RequestTimeTooSkewed") == 0) {
+		snprintf(why, size, "this machine's clock is more than 15 "
+		    "minutes off the storage's (RequestTimeTooSkewed): fix the "
+		    "clock (NTP); no STORAGE_* variable is wrong");
+		return true;
+	}
+	if (status == 403 && (code[0] == '\0' ||
+	    strcmp(code, "AccessDenied") == 0) && !h->accepted &&
+	    ++h->denied >= S3_DENIED_LIMIT) {
+		if (c->access_key == NULL)
+			snprintf(why, size, "the first %d requests to bucket "
+			    "\"%s\" at %s were all refused (403 AccessDenied) "
+			    "and they are unsigned: set STORAGE_ACCESS_KEY and "
+			    "STORAGE_ACCESS_SECRET", h->denied, c->bucket, ep);
+		else
+			snprintf(why, size, "the first %d requests to bucket "
+			    "\"%s\" at %s were all refused (403 AccessDenied): "
+			    "the key in STORAGE_ACCESS_KEY may not read it; fix "
+			    "STORAGE_ACCESS_KEY or its permissions (or "
+			    "STORAGE_BUCKET)", h->denied, c->bucket, ep);
+		return true;
+	}
+	return false;
 }

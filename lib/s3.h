@@ -50,7 +50,8 @@ struct s3_config {
  */
 bool s3_config_load(struct s3_config *c, char *why, size_t size);
 void s3_config_free(struct s3_config *c);
-/* "http://127.0.0.1:9000 bucket gz (path-style)", for messages. */
+/* "bucket gz at http://127.0.0.1:9000 (region us-east-1, path-style)",
+ * for messages: no credentials, userinfo in the endpoint masked. */
 const char *s3_config_describe(const struct s3_config *c, char *buf,
     size_t size);
 
@@ -120,5 +121,37 @@ bool s3_parse_error(const char *body, size_t len, char *code,
  * "Responses").
  */
 bool s3_retryable(const char *code, long status);
+
+/*
+ * Telling a wrong configuration from a failure of one object.  Some answers
+ * can only mean that STORAGE_* is wrong, whatever the key: an unknown access
+ * key (InvalidAccessKeyId), a missing or malformed bucket (NoSuchBucket,
+ * InvalidBucketName), a bucket in another region (PermanentRedirect or any
+ * 301, AuthorizationHeaderMalformed), a clock off by more than 15 minutes
+ * (RequestTimeTooSkewed).  A bad signature (SignatureDoesNotMatch) means a
+ * wrong secret until a request has been accepted; after that, the secret is
+ * right and the answer is about that one request.  A 403 AccessDenied (or a
+ * 403 with no S3 code) may be one object's ACL: only S3_DENIED_LIMIT of them
+ * with no request accepted before them count as a misconfiguration.
+ * "Accepted" means a 2xx or a NoSuchKey (S3 answers AccessDenied instead
+ * when the credentials may not list the bucket), so the configuration works.
+ */
+#define S3_DENIED_LIMIT 10
+
+struct s3_health {
+	bool accepted;		/* a request got through: the setup is right */
+	int denied;		/* 403s before any request was accepted */
+};
+
+/*
+ * Judges one finished request: status is its HTTP status, code its <Code>
+ * ("" when none), body/len the start of the answer (for <Region> and
+ * <Endpoint>), bucket_region its x-amz-bucket-region header ("" or NULL).
+ * Returns true when the answer shows the configuration is wrong; why then
+ * holds one line that names the variable to fix (never a secret).
+ */
+bool s3_health_judge(struct s3_health *h, const struct s3_config *c,
+    long status, const char *code, const char *body, size_t len,
+    const char *bucket_region, char *why, size_t size);
 
 #endif

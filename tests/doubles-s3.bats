@@ -110,6 +110,34 @@ s3curl() {
 	assert_output 200
 }
 
+@test "a wrong secret, a missing bucket, a wrong region and a bucket elsewhere answer as S3 does" {
+	run curl -sS -o "$BATS_TEST_TMPDIR/out" -w '%{http_code}' \
+		--aws-sigv4 "aws:amz:us-east-1:s3" --user S3RVER:wrong \
+		"${UNSIGNED[@]}" "$STORAGE_ENDPOINT/gz/x.txt"
+	assert_output 403
+	grep -q '<Code>SignatureDoesNotMatch</Code>' "$BATS_TEST_TMPDIR/out"
+	run s3curl "${UNSIGNED[@]}" "$STORAGE_ENDPOINT/nosuchbucket/x.txt"
+	assert_output 404
+	grep -q '<Code>NoSuchBucket</Code>' "$BATS_TEST_TMPDIR/out"
+	# the region: named in the body and in x-amz-bucket-region
+	run curl -sS -D "$BATS_TEST_TMPDIR/headers" -o "$BATS_TEST_TMPDIR/out" \
+		-w '%{http_code}' --aws-sigv4 "aws:amz:sa-east-1:s3" --user S3RVER:S3RVER \
+		"${UNSIGNED[@]}" "$STORAGE_ENDPOINT/gz/x.txt"
+	assert_output 400
+	grep -q "<Code>AuthorizationHeaderMalformed</Code>" "$BATS_TEST_TMPDIR/out"
+	grep -q "the region 'sa-east-1' is wrong; expecting 'us-east-1'" "$BATS_TEST_TMPDIR/out"
+	grep -q '<Region>us-east-1</Region>' "$BATS_TEST_TMPDIR/out"
+	grep -qi '^x-amz-bucket-region: us-east-1' "$BATS_TEST_TMPDIR/headers"
+	# a bucket in another region than the endpoint's: 301, not followed
+	s3_fault '{"fault": "permanent_redirect", "region": "sa-east-1", "match": "moved.txt"}'
+	run curl -sS -D "$BATS_TEST_TMPDIR/headers" -o "$BATS_TEST_TMPDIR/out" \
+		-w '%{http_code}' "${SIGN[@]}" "${UNSIGNED[@]}" "$STORAGE_ENDPOINT/gz/moved.txt"
+	assert_output 301
+	grep -q '<Code>PermanentRedirect</Code>' "$BATS_TEST_TMPDIR/out"
+	grep -q '<Endpoint>gz.s3.sa-east-1.amazonaws.com</Endpoint>' "$BATS_TEST_TMPDIR/out"
+	grep -qi '^x-amz-bucket-region: sa-east-1' "$BATS_TEST_TMPDIR/headers"
+}
+
 @test "a signed request without x-amz-content-sha256 is rejected 400 InvalidRequest" {
 	run s3curl "$STORAGE_ENDPOINT/gz/anything.txt"
 	assert_output 400

@@ -119,8 +119,71 @@ md5() {
 
 @test "a wrong secret is refused by the signature check and not retried" {
 	echo '{"id": 9, "file_path": "big.pdf"}' >"$IN"
-	STORAGE_ACCESS_SECRET=wrong run -1 --separate-stderr fetch --source s3
-	echo "$output" | jq -e '.gz.error.code == "SignatureDoesNotMatch" and .gz.error.retryable == false'
+	STORAGE_ACCESS_SECRET=wrong run -2 --separate-stderr fetch --source s3
+	echo "$output" | jq -e '.gz.error.code == "storage_misconfigured" and
+		.gz.error.retryable and .gz.error.attempts == 1 and
+		(.gz.error.message | startswith("SignatureDoesNotMatch (HTTP 403)"))'
+	[ "$(s3_gets | jq length)" -eq 1 ]
+}
+
+# misconfigured VAR=VALUE... -- WORDS: gz-fetch over 12 records with that
+# setting exits 2; every record comes out with a retryable
+# storage_misconfigured; only the first answers were asked for; stderr has
+# one message, and it holds WORDS.
+misconfigured() {
+	local env=() words
+	while [ "$1" != -- ]; do env+=("$1"); shift; done
+	shift
+	words=$1
+	for i in $(seq 1 12); do echo "{\"id\": $i, \"file_path\": \"big.pdf\"}"; done >"$IN"
+	T0=$(date +%s.%N)
+	env "${env[@]}" timeout 60 gz-fetch --spool "$SPOOL" --source s3 --jobs 2 \
+		<"$IN" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" && status=0 || status=$?
+	[ "$status" -eq 2 ] || fail "exit $status, not 2: $(cat "$BATS_TEST_TMPDIR/err")"
+	jq -s -e '[.[].id] | sort == [range(1; 13)]' "$BATS_TEST_TMPDIR/out"
+	jq -s -e 'all(.gz.error | .code == "storage_misconfigured" and .retryable and
+		.stage == "gz-fetch")' "$BATS_TEST_TMPDIR/out"
+	jq -s -e 'map(select(.gz.error.message | startswith("not tried"))) | length >= 10' \
+		"$BATS_TEST_TMPDIR/out"
+	[ "$(s3_gets | jq length)" -le 2 ] || fail "asked $(s3_gets | jq length) times"
+	run grep -v -e ': done: ' -e ': source: ' "$BATS_TEST_TMPDIR/err"
+	[ "${#lines[@]}" -eq 1 ] || fail "not one message: $output"
+	[[ "$output" == *"$words"* ]] || fail "'$words' not in: $output"
+	[[ "$output" != *"S3RVER"* && "$output" != *"wrong-secret"* ]] || fail "a credential leaked: $output"
+	[ "$(spool_files)" = "" ]
+}
+
+@test "a wrong key, secret, bucket or region stops at the first answer: exit 2, one message naming the variable, every record accounted for" {
+	misconfigured STORAGE_ACCESS_KEY=NOBODY -- "InvalidAccessKeyId): fix STORAGE_ACCESS_KEY"
+	misconfigured STORAGE_ACCESS_SECRET=wrong-secret -- "fix STORAGE_ACCESS_SECRET"
+	misconfigured STORAGE_BUCKET=nosuchbucket -- 'no bucket "nosuchbucket"'
+	misconfigured STORAGE_BUCKET=nosuchbucket -- "fix STORAGE_BUCKET"
+	misconfigured STORAGE_REGION=sa-east-1 -- "set STORAGE_REGION=us-east-1"
+	s3_fault '{"fault": "permanent_redirect", "region": "sa-east-1", "match": "big.pdf", "times": -1}'
+	misconfigured -- "is in region sa-east-1, not us-east-1 (PermanentRedirect): set STORAGE_REGION=sa-east-1"
+}
+
+@test "AccessDenied on the first 10 requests with none accepted is a misconfiguration; after a success it is one object's" {
+	s3_fault '{"fault": "access_denied", "match": "big.pdf", "times": -1}'
+	{ for i in $(seq 1 14); do echo "{\"id\": $i, \"file_path\": \"big.pdf\"}"; done; } >"$IN"
+	run -2 --separate-stderr fetch --source s3 --jobs 1
+	[ "$(echo "$output" | wc -l)" -eq 14 ]
+	[ "$(echo "$output" | jq -s 'map(select(.gz.error.code == "storage_misconfigured" and
+		.gz.error.retryable)) | length')" -eq 5 ]
+	[ "$(s3_gets | jq length)" -eq 10 ]
+	[[ "$stderr" == *"the first 10 requests to bucket \"gz\""*"fix STORAGE_ACCESS_KEY"* ]]
+	# the first nine were each object's AccessDenied until the tenth
+	[ "$(echo "$output" | jq -s 'map(select(.gz.error.code == "AccessDenied")) | length')" -eq 9 ]
+	[ "$(grep -c 'the first 10 requests' <<<"$stderr")" -eq 1 ]
+	# one readable object first: the 403s that follow are each object's own
+	s3_reset
+	T0=$(date +%s.%N)
+	s3_fault '{"fault": "access_denied", "match": "big.pdf", "times": -1}'
+	{ echo '{"id": 0, "file_path": "a+b=c(1)@x.pdf"}'
+	  for i in $(seq 1 12); do echo "{\"id\": $i, \"file_path\": \"big.pdf\"}"; done; } >"$IN"
+	run -1 --separate-stderr fetch --source s3 --jobs 1
+	rec 0 | jq -e '.gz.bytes > 0'
+	[ "$(echo "$output" | jq -s 'map(select(.gz.error.code == "AccessDenied")) | length')" -eq 12 ]
 }
 
 @test "SlowDown twice, then the object: three attempts and the whole file" {
@@ -186,6 +249,36 @@ md5() {
 	STORAGE_BUCKET= run -2 --separate-stderr fetch --source s3
 	[ "$output" = "" ]
 	[[ "$stderr" == *"STORAGE_BUCKET is not set"* ]]
+}
+
+@test "storage settings without STORAGE_BUCKET and without --source exit 2 naming both ways out" {
+	echo "{\"id\": 1, \"file_url\": \"$GZ_HTTP_URL/small.pdf\", \"file_path\": \"big.pdf\"}" >"$IN"
+	STORAGE_BUCKET= run -2 --separate-stderr fetch
+	[ "$output" = "" ]
+	[[ "$stderr" == *"STORAGE_ENDPOINT is set but STORAGE_BUCKET is not"* ]]
+	[[ "$stderr" == *"set STORAGE_BUCKET"*"--source url"* ]]
+	[ "$(http_reqs | jq length)" -eq 0 ]
+	# saying --source url is enough
+	STORAGE_BUCKET= run -0 --separate-stderr fetch --source url
+	cmp "$(echo "$output" | jq -r .gz.file)" "$WWW/small.pdf"
+}
+
+@test "the first line of the log names the source and its address, never a credential" {
+	echo "{\"id\": 1, \"file_url\": \"$GZ_HTTP_URL/small.pdf\", \"file_path\": \"big.pdf\"}" >"$IN"
+	run -0 --separate-stderr fetch
+	assert_equal "${stderr%%$'\n'*}" "gz-fetch: source: s3, bucket gz at $STORAGE_ENDPOINT (region us-east-1, path-style)"
+	[[ "$stderr" != *S3RVER* ]]
+	STORAGE_ENDPOINT="http://gz:hunter2@127.0.0.1:1" run -0 --separate-stderr \
+		timeout 60 gz-fetch --spool "$SPOOL" --source s3 </dev/null
+	assert_equal "${stderr%%$'\n'*}" "gz-fetch: source: s3, bucket gz at http://gz:***@127.0.0.1:1 (region us-east-1, path-style)"
+	[[ "$stderr" != *hunter2* ]]
+	run -0 --separate-stderr env -u STORAGE_ENDPOINT -u STORAGE_REGION -u STORAGE_BUCKET \
+		-u STORAGE_ACCESS_KEY -u STORAGE_ACCESS_SECRET \
+		timeout 60 gz-fetch --spool "$SPOOL" <"$IN"
+	assert_equal "${stderr%%$'\n'*}" "gz-fetch: source: url, each record's file_url (no STORAGE_* variable is set)"
+	echo "$output" | jq -e '.gz.fetch.source == "url"'
+	run -0 --separate-stderr fetch --source "dir:$WWW" </dev/null
+	assert_equal "${stderr%%$'\n'*}" "gz-fetch: source: dir, file_path under $(realpath "$WWW")"
 }
 
 # --- HTTP (file_url) --------------------------------------------------------

@@ -615,6 +615,39 @@ text_key() {
 	s3_stop
 }
 
+@test "--store-text without QUERIDO_DIARIO_FILES_ENDPOINT or USE_RELATIVE_FILE_PATHS=true exits 2 naming both, and the log says where texts and links go" {
+	pg_seed 1
+	records >"$BATS_TEST_TMPDIR/in"
+	run -2 --separate-stderr timeout 60 gz-index --store-text <"$BATS_TEST_TMPDIR/in"
+	assert_output ""
+	[[ "$stderr" == *"set QUERIDO_DIARIO_FILES_ENDPOINT"*"or USE_RELATIVE_FILE_PATHS=true"* ]]
+	[ "$(bulk_count)" -eq 0 ]
+	run -0 processed_ids
+	assert_output ""
+	s3_start
+	QUERIDO_DIARIO_FILES_ENDPOINT=https://files.example.org/qd/ \
+		run -0 --separate-stderr timeout 60 gz-index --store-text <"$BATS_TEST_TMPDIR/in"
+	[[ "$stderr" == *"gz-index: --store-text: texts to bucket gz at $STORAGE_ENDPOINT (region us-east-1, path-style); url and file_raw_txt under https://files.example.org/qd/"* ]]
+	[[ "$stderr" != *S3RVER* ]]
+	s3_stop
+}
+
+@test "--store-text against a wrong storage secret stops with exit 2, one message, nothing indexed or marked" {
+	s3_start
+	pg_seed 3
+	records >"$BATS_TEST_TMPDIR/in"
+	STORAGE_ACCESS_SECRET=wrong-secret QUERIDO_DIARIO_FILES_ENDPOINT=https://x.example \
+		run -2 --separate-stderr timeout 60 gz-index --store-text <"$BATS_TEST_TMPDIR/in"
+	echo "$output" | jq -s -e 'length >= 1 and all(.gz.error | .code == "storage_misconfigured" and
+		.retryable and .stage == "gz-index")'
+	[ "$(grep -c 'fix STORAGE_ACCESS_SECRET' <<<"$stderr")" -eq 1 ]
+	[[ "$stderr" != *wrong-secret* ]]
+	[ "$(bulk_count)" -eq 0 ]
+	run -0 processed_ids
+	assert_output ""
+	s3_stop
+}
+
 @test "exits 2 before indexing anything when the database cannot be reached" {
 	pg_seed 2
 	records >"$BATS_TEST_TMPDIR/in"

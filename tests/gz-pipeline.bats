@@ -90,6 +90,38 @@ pipeline() {
 	assert_output $'2\n4'
 }
 
+@test "on a terminal one status line is redrawn for the whole run: done/total from gz-list --count, percent, failures" {
+	pg_seed_files 12 "$BUCKET"
+	rm "$BUCKET/$(pg_sql "SELECT file_path FROM gazettes WHERE id = 3")"
+	local cmd
+	cmd=$(printf '%q ' gz-pipeline "${PIPELINE[@]}" --fetch-progress=0.05 --index-progress=0.05)
+	run -1 script -qec "$cmd" /dev/null
+	local esc=$'\r\033[K'
+	[[ "$output" == *"${esc}gz-pipeline[test-run]: 12/12 (100.0%) done, 1 failed, "*"/s, "*" elapsed"$'\r\n'* ]] ||
+		fail "no closing status line: $output"
+	# the stages' own progress lines stay in their logs, off the terminal
+	[[ "$output" != *"progress: "* ]]
+	[[ "$output" == *"warning: id 3: not_found"* ]]
+	[[ "$output" == *"gz-pipeline[test-run]: listed:  12"* ]]
+	assert_equal "$(cat "$RUN/.total" 2>/dev/null || echo gone)" gone
+}
+
+@test "not on a terminal the status is a timestamped line every --progress seconds, and one at the end" {
+	pg_seed_files 8 "$BUCKET"
+	opensearch_fault '{"slow_ms": {"ms": 400, "times": -1}}'
+	run -0 --separate-stderr pipeline --progress=1 --index-batch-docs=1 --index-concurrency=1
+	local re='gz-pipeline\[test-run\]: [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z progress: [0-9]+/8 \([0-9.]+%\) done, [0-9]+ failed, [0-9.]+/s'
+	run -0 grep -cE "$re" <<<"$stderr"
+	[ "$output" -ge 2 ] || fail "$output status lines"
+	grep -qE "${re%%progress*}progress: 8/8 \(100.0%\) done, 0 failed" <<<"$stderr"
+	[[ "$stderr" != *$'\033'* ]]
+	# --quiet off a terminal: no status unless asked for
+	pg_sql "UPDATE gazettes SET processed = false" >/dev/null
+	opensearch_reset
+	run -0 --separate-stderr pipeline --quiet
+	[[ "$stderr" != *"progress: "* ]]
+}
+
 @test "a stage that cannot reach its service makes the run exit 3, marking nothing" {
 	pg_seed_files 3 "$BUCKET"
 	run -3 --separate-stderr pipeline --index-url=http://127.0.0.1:1 \

@@ -218,3 +218,17 @@ print("{\"id\":2}")' >"$BATS_TEST_TMPDIR/long.ndjson"
 	kill "$pgw"; wait "$pgw" || true
 	echo "$got" | grep -q "gz_records_out_total{instance=\"$(hostname)\",job=\"libcheck\",tool=\"libcheck\"} 1"
 }
+
+@test "progress redraws in place only for a process alone at its terminal; one between pipes prints plain lines" {
+	local esc=$'\r\033[K'
+	run -0 script -qec "$LIBCHECK --progress=0.05 progress </dev/null >/dev/null" /dev/null
+	[[ "$output" == *"${esc}libcheck: "*" in, "*" out, "* ]]
+	[[ "$output" != *"progress: "* ]]
+	# stdout a pipe, as in gz-list | gz-fetch | ...: lines, never redrawn
+	run -0 script -qec "$LIBCHECK --progress=0.05 progress </dev/null | cat" /dev/null
+	[[ "$output" == *"libcheck: progress: "*" in, "*" out, "* ]]
+	[[ "$output" != *$'\033[K'* ]]
+	run -0 script -qec "echo | $LIBCHECK --progress=0.05 progress >/dev/null" /dev/null
+	[[ "$output" == *"libcheck: progress: "* ]]
+	[[ "$output" != *$'\033[K'* ]]
+}

@@ -14,7 +14,8 @@ take (bucket names cannot start with "_"); tests/doubles/faultkit.py lists
 the control paths and the JSON shape of a fault.  "match" (fnmatch) and
 "prefix" apply to the decoded object key.  NAME is one of slowdown, internal_error, request_timeout, access_denied,
 no_such_key, error, missing_as_403, truncate, reset, delay, trickle, close,
-etag; see FAULT_ERRORS and Handler._forward for their parameters.
+etag, permanent_redirect (301 to "region", default sa-east-1); see
+FAULT_ERRORS and Handler._forward for their parameters.
 
 Usage: s3proxy.py --port 0 --port-file F --upstream http://127.0.0.1:PORT
        --region us-east-1 --access-key S3RVER --secret S3RVER [--log FILE]
@@ -70,7 +71,7 @@ FAULT_ERRORS = {
 }
 FAULT_NAMES = set(FAULT_ERRORS) | {
     "error", "missing_as_403", "truncate", "reset", "delay", "trickle",
-    "close", "etag",
+    "close", "etag", "permanent_redirect",
 }
 
 
@@ -315,9 +316,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
                           "\"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".")
         access_key, day, region, service, term = scope
         if region != cfg.region:
+            # S3 names the bucket's region twice: in the body and in
+            # x-amz-bucket-region (the only place a HEAD can carry it).
             raise S3Error(400, "AuthorizationHeaderMalformed",
                           "The authorization header is malformed; the region "
                           "'%s' is wrong; expecting '%s'" % (region, cfg.region),
+                          [("x-amz-bucket-region", cfg.region)],
                           Region=cfg.region)
         if service != "s3":
             raise S3Error(400, "AuthorizationHeaderMalformed",
@@ -597,6 +601,20 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
             if name == "close":
                 self._abort(rst=False)
+            if name == "permanent_redirect":
+                # The bucket lives in another region than this endpoint's:
+                # S3 answers 301 with where to go, and never follows it
+                # for the client.
+                region = fault.get("region", "sa-east-1")
+                bucket = raw_path.lstrip("/").split("/", 1)[0]
+                raise S3Error(301, "PermanentRedirect",
+                              "The bucket you are attempting to access must "
+                              "be addressed using the specified endpoint. "
+                              "Please send all future requests to this "
+                              "endpoint.",
+                              [("x-amz-bucket-region", region)],
+                              Endpoint="%s.s3.%s.amazonaws.com" % (bucket, region),
+                              Bucket=bucket)
             if name in FAULT_ERRORS or name == "error":
                 status, code, message = FAULT_ERRORS.get(
                     name, (500, "InternalError", "We encountered an internal "

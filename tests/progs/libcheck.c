@@ -26,12 +26,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static void
 help(void)
 {
-	puts("usage: libcheck ndjson|delays|redact|hide|describe|size|duration|metrics|error ...");
+	puts("usage: libcheck ndjson|delays|redact|hide|describe|size|duration|"
+	    "metrics|error|progress ...");
 }
 
 static int
@@ -143,6 +145,18 @@ main(int argc, char **argv)
 		if (!config_parse_duration(argv[1], &secs))
 			cli_usage_error("bad duration '%s'", argv[1]);
 		printf("%g\n", secs);
+	} else if (strcmp(cmd, "progress") == 0) {
+		/* Three progress beats, as a stage's loop would see them. */
+		struct timespec pause = { 0, 0 };
+		int i;
+
+		pause.tv_nsec = 20 * 1000 * 1000;
+		for (i = 0; i < 15; i++) {
+			gz_stats.records_in = gz_stats.records_out =
+			    (uint64_t)i + 1;
+			nanosleep(&pause, NULL);
+			progress_tick();
+		}
 	} else if (strcmp(cmd, "metrics") == 0) {
 		gz_stats.records_in = 3;
 		gz_stats.records_out = 2;

@@ -29,6 +29,7 @@ enum fetch_source { SOURCE_S3, SOURCE_URL, SOURCE_DIR };
 
 struct fetch_options {
 	enum fetch_source source;
+	bool source_given;		/* --source, not the default */
 	char *dir;			/* --source dir:PATH, resolved; owned */
 	const char *spool_dir;
 	int jobs;
@@ -172,6 +173,7 @@ struct job {
 	int64_t h_length, h_start, h_total;
 	bool h_ranges;
 	char h_etag[160];
+	char h_region[64];		/* x-amz-bucket-region */
 };
 
 /* What a finished attempt comes to. */
@@ -181,6 +183,10 @@ struct xfer_result {
 	bool retryable;			/* for gz.error.retryable */
 	bool transport;			/* could not reach or hear the server */
 	bool fatal;			/* the spool's disk is full */
+	bool misconfigured;		/* the storage's answer shows STORAGE_*
+					 * is wrong: message says what to fix */
+	bool quiet;			/* no warning of its own (the run's one
+					 * message covers it) */
 	double delay;
 	char code[64];			/* gz.error.code */
 	char message[512];
@@ -190,12 +196,14 @@ struct xfer_result {
 bool xfer_setup(const struct fetch_options *o, struct job *job, char *why,
     size_t size);
 /*
- * Judges a finished attempt (rc is curl's code for it).  On a retry the
+ * Judges a finished attempt (rc is curl's code for it); with --source s3,
+ * health follows the storage's answers (lib/s3's s3_health_judge) and
+ * r->misconfigured says the configuration cannot work.  On a retry the
  * spool file is already rewound: kept for a Range request when the server
  * allows one, emptied otherwise.
  */
 void xfer_finish(const struct fetch_options *o, struct job *job,
-    CURLcode rc, struct xfer_result *r);
+    CURLcode rc, struct s3_health *health, struct xfer_result *r);
 /* The download is complete: checksum, then the file's final name. */
 void xfer_complete(struct spool *s, struct job *job, struct xfer_result *r);
 

@@ -54,6 +54,9 @@ struct loop {
 	int status;
 	int streak;			/* transport failures in a row */
 	bool down;			/* the storage is unreachable */
+	struct s3_health health;	/* what the storage's answers show */
+	bool misconfigured;		/* ... STORAGE_* cannot work */
+	char misconfig_why[380];	/* the one message, naming what to fix */
 	bool any_ok, any_other_failure;
 	double blocked_since;
 	uint64_t fetched, failed, passed;
@@ -203,7 +206,9 @@ fail(struct loop *l, struct job *j, const struct xfer_result *r)
 	jv rec = j->rec;
 
 	spool_file_abort(&j->file);
-	if (j->attempts > 1)
+	if (r->quiet)
+		log_debug("%s: %s: %s", j->desc, r->code, r->message);
+	else if (j->attempts > 1)
 		log_warn("%s: %s after %d attempts: %s", j->desc, r->code,
 		    j->attempts, r->message);
 	else
@@ -243,7 +248,38 @@ fail_now(struct loop *l, struct job *j, const char *code, const char *why,
 	r.retryable = retryable;
 	r.fatal = strcmp(code, "disk_full") == 0;
 	r.transport = strcmp(code, "connection_failed") == 0;
+	/* Not tried because the storage is down or misconfigured: the run's
+	 * one message said why. */
+	r.quiet = strncmp(why, "not tried", 9) == 0;
 	fail(l, j, &r);
+}
+
+/*
+ * The storage answered in a way that only a wrong STORAGE_* explains: say
+ * so once, and give up the retries that wait (they would get the same
+ * answer).  Records in flight finish or fail on their own; those still to
+ * come are passed on untried (admit), so the ledger accounts for them all.
+ */
+static void
+misconfigured(struct loop *l, const struct xfer_result *r)
+{
+	struct job *j;
+	char why[600];
+	const char *what = strstr(r->message, "): ");
+
+	if (l->misconfigured)
+		return;
+	l->misconfigured = true;
+	snprintf(l->misconfig_why, sizeof l->misconfig_why, "%.379s",
+	    what != NULL ? what + 3 : r->message);
+	log_error("%s; every record not yet fetched goes on with gz.error "
+	    "storage_misconfigured (retryable)", l->misconfig_why);
+	snprintf(why, sizeof why, "not tried: %s", l->misconfig_why);
+	while ((j = l->waiting) != NULL) {
+		l->waiting = j->next;
+		l->nactive--;
+		fail_now(l, j, "storage_misconfigured", why, true);
+	}
 }
 
 /* --- transfers -------------------------------------------------------------- */
@@ -287,11 +323,18 @@ finished(struct loop *l, struct job *j, CURLcode rc)
 	j->next = NULL;
 	curl_multi_remove_handle(l->multi, j->easy);
 	gz_stats.inflight--;
-	xfer_finish(l->o, j, rc, &r);
+	xfer_finish(l->o, j, rc, &l->health, &r);
 	curl_slist_free_all(j->headers);
 	j->headers = NULL;
 	l->pool[l->npool++] = j->easy;
 	j->easy = NULL;
+	if (r.retry && l->misconfigured) {
+		r.retry = false;
+		r.quiet = true;
+		snprintf(r.code, sizeof r.code, "storage_misconfigured");
+		snprintf(r.message, sizeof r.message, "not tried again: %s",
+		    l->misconfig_why);
+	}
 	if (r.retry) {
 		log_info("%s: %s: %s; retrying in %.1f s, %d left", j->desc,
 		    r.code, r.message, r.delay,
@@ -306,8 +349,14 @@ finished(struct loop *l, struct job *j, CURLcode rc)
 		xfer_complete(l->spool, j, &r);
 	if (r.ok)
 		succeed(l, j);
-	else
+	else {
+		if (r.misconfigured)
+			misconfigured(l, &r);
+		else if (l->misconfigured && strcmp(r.code,
+		    "storage_misconfigured") == 0)
+			r.quiet = true;
 		fail(l, j, &r);
+	}
 }
 
 static void
@@ -379,6 +428,11 @@ admit(struct loop *l, jv rec)
 	if (l->down) {
 		fail_now(l, j, "connection_failed", "not tried: the storage "
 		    "is unreachable", true);
+		return;
+	}
+	if (l->misconfigured) {
+		snprintf(why, sizeof why, "not tried: %s", l->misconfig_why);
+		fail_now(l, j, "storage_misconfigured", why, true);
 		return;
 	}
 	if ((j->target = strdup(what)) == NULL) {
@@ -557,7 +611,11 @@ summary(const struct loop *l)
 static int
 final_status(const struct loop *l)
 {
-	if (l->status == EXIT_FATAL || l->fatal || l->down)
+	if (l->status == EXIT_FATAL || l->fatal)
+		return EXIT_FATAL;
+	if (l->misconfigured)
+		return EXIT_USAGE;
+	if (l->down)
 		return EXIT_FATAL;
 	if (l->o->source == SOURCE_S3 && l->failed > 0 && !l->any_ok &&
 	    !l->any_other_failure) {

@@ -17,6 +17,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+/*
+ * The first line of the log says where files come from, so a run that
+ * fetched from the wrong place shows it at a glance (no credential is
+ * printed: lib/s3 masks the endpoint's userinfo).
+ */
+static void
+announce(const struct fetch_options *o, char *buf, size_t size)
+{
+	if (o->source == SOURCE_S3)
+		log_info("source: s3, %s", s3_config_describe(&o->s3, buf,
+		    size));
+	else if (o->source == SOURCE_DIR)
+		log_info("source: dir, file_path under %s", o->dir);
+	else
+		log_info("source: url, each record's file_url (%s)",
+		    o->source_given ? "--source url" :
+		    "no STORAGE_* variable is set");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -40,6 +59,7 @@ main(int argc, char **argv)
 		status = EXIT_USAGE;
 		goto out;
 	}
+	announce(&o, where, sizeof where);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		log_error("curl_global_init failed");
 		status = EXIT_FATAL;
@@ -56,9 +76,6 @@ main(int argc, char **argv)
 		curl_global_cleanup();
 		goto out;
 	}
-	if (o.source == SOURCE_S3)
-		log_debug("fetching from %s", s3_config_describe(&o.s3, where,
-		    sizeof where));
 	sig_install();
 	status = fetch_run(&o, spool);
 	spool_close(spool);

@@ -46,7 +46,9 @@ help(void)
 "Source:\n"
 "      --source=SOURCE    s3 (file_path in $STORAGE_BUCKET), url (file_url),\n"
 "                         or dir:PATH (file_path under a local mirror);\n"
-"                         default s3 when $STORAGE_BUCKET is set, else url\n"
+"                         default s3 when $STORAGE_BUCKET is set, url\n"
+"                         when no STORAGE_* variable is (other STORAGE_*\n"
+"                         settings without a bucket are an error)\n"
 "      --jobs=N           downloads in flight at once (4)\n"
 "      --retries=N        attempts per file, the first included (5)\n"
 "      --connect-timeout=DURATION  give up connecting after this (10s)\n"
@@ -116,6 +118,34 @@ source_arg(struct fetch_options *o, const char *arg)
 		cli_usage_error("--source: '%s' is not s3, url or dir:PATH", arg);
 }
 
+/*
+ * Without --source: s3 when STORAGE_BUCKET is set, url when no STORAGE_*
+ * variable is.  Storage settings without a bucket are ambiguous (a bucket
+ * lost from a secret would turn the run into downloads from wherever each
+ * file_url points, which the system gz replaces never did): exit 2.
+ */
+static const char *
+default_source(void)
+{
+	static const char *const storage[] = {
+		"STORAGE_ENDPOINT", "STORAGE_REGION", "STORAGE_ACCESS_KEY",
+		"STORAGE_ACCESS_SECRET", "STORAGE_SESSION_TOKEN",
+		"STORAGE_ADDRESSING"
+	};
+	size_t i;
+
+	if (config_pick(NULL, "STORAGE_BUCKET", NULL) != NULL)
+		return "s3";
+	for (i = 0; i < sizeof storage / sizeof storage[0]; i++)
+		if (config_pick(NULL, storage[i], NULL) != NULL) {
+			cli_usage_error("%s is set but STORAGE_BUCKET is not: "
+			    "set STORAGE_BUCKET to fetch from the storage, or "
+			    "give --source url to download each record's "
+			    "file_url", storage[i]);
+		}
+	return "url";
+}
+
 static long
 seconds_arg(const char *what, const char *arg)
 {
@@ -175,8 +205,9 @@ fetch_options_parse(int argc, char **argv, struct fetch_options *o,
 	    "MAX_GAZETTE_FILE_SIZE_MB", config_pick(max_size,
 	    "MAX_GAZETTE_FILE_SIZE_MB", "500"));
 	if (source == NULL)
-		source = config_pick(NULL, "STORAGE_BUCKET", NULL) != NULL ?
-		    "s3" : "url";
+		source = default_source();
+	else
+		o->source_given = true;
 	source_arg(o, source);
 }
 

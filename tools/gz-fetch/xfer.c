@@ -60,6 +60,7 @@ new_response(struct job *j, const char *line)
 	j->h_length = j->h_start = j->h_total = -1;
 	j->h_ranges = false;
 	j->h_etag[0] = '\0';
+	j->h_region[0] = '\0';
 }
 
 /*
@@ -131,6 +132,8 @@ on_header(char *data, size_t size, size_t nitems, void *arg)
 		j->h_ranges = strcasecmp(v, "bytes") == 0;
 	else if (IS("content-range"))
 		parse_content_range(j, v);
+	else if (IS("x-amz-bucket-region"))
+		snprintf(j->h_region, sizeof j->h_region, "%.63s", v);
 #undef IS
 	return len;
 }
@@ -300,18 +303,31 @@ transport_error(struct job *j, CURLcode rc, struct xfer_result *r)
 	snprintf(r->message, sizeof r->message, "%s (curl %d)", what, (int)rc);
 }
 
-/* An answer that is not the file: S3's <Code>, else http_NNN. */
+/*
+ * An answer that is not the file: S3's <Code>, else http_NNN; or
+ * storage_misconfigured when it shows STORAGE_* cannot work (retryable: the
+ * gazette is fine, the next run with the setting fixed gets it).
+ */
 static void
 status_error(const struct fetch_options *o, struct job *j,
-    struct xfer_result *r)
+    struct s3_health *health, struct xfer_result *r)
 {
-	char code[64] = "", message[300] = "";
+	char code[64] = "", message[300] = "", why[400];
 
 	if (o->source == SOURCE_S3 && s3_parse_error(j->body, j->body_len,
 	    code, sizeof code, message, sizeof message))
 		snprintf(r->code, sizeof r->code, "%s", code);
 	else
 		snprintf(r->code, sizeof r->code, "http_%ld", j->status);
+	if (o->source == SOURCE_S3 && s3_health_judge(health, &o->s3,
+	    j->status, code, j->body, j->body_len, j->h_region, why,
+	    sizeof why)) {
+		r->misconfigured = r->retryable = r->quiet = true;
+		snprintf(r->message, sizeof r->message, "%s (HTTP %ld): %s",
+		    code[0] != '\0' ? code : "refused", j->status, why);
+		snprintf(r->code, sizeof r->code, "storage_misconfigured");
+		return;
+	}
 	r->retryable = o->source == SOURCE_S3 ? s3_retryable(code, j->status) :
 	    retry_http_status(j->status);
 	if (message[0] != '\0')
@@ -376,7 +392,7 @@ rewind_file(struct job *j, bool resume)
 
 void
 xfer_finish(const struct fetch_options *o, struct job *j, CURLcode rc,
-    struct xfer_result *r)
+    struct s3_health *health, struct xfer_result *r)
 {
 	curl_off_t retry_after = 0;
 	bool resume = true;
@@ -387,6 +403,9 @@ xfer_finish(const struct fetch_options *o, struct job *j, CURLcode rc,
 	else if (rc != CURLE_OK)
 		transport_error(j, rc, r);
 	else if (j->status == 200 || j->status == 206) {
+		if (o->source == SOURCE_S3)
+			s3_health_judge(health, &o->s3, j->status, "", NULL, 0,
+			    NULL, r->message, sizeof r->message);
 		if (j->length < 0 || j->file.bytes == (uint64_t)j->length) {
 			r->ok = true;
 			return;
@@ -396,7 +415,9 @@ xfer_finish(const struct fetch_options *o, struct job *j, CURLcode rc,
 		    PRId64 " bytes", j->file.bytes, j->length);
 		r->retryable = true;
 	} else {
-		status_error(o, j, r);
+		status_error(o, j, health, r);
+		if (r->misconfigured)
+			return;
 		/* The file changed (412) or the range no longer fits (416):
 		 * start over. */
 		if ((j->status == 412 || j->status == 416) &&

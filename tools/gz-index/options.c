@@ -185,4 +185,10 @@ options_parse(int argc, char **argv, struct index_options *o)
 	if (!config_parse_bool(rel, &o->relative_paths))
 		cli_usage_error("USE_RELATIVE_FILE_PATHS: '%s' is not a "
 		    "boolean", rel);
+	/* The system gz replaces fails here rather than index documents
+	 * whose links are bare keys nobody asked for. */
+	if (o->store_text && !o->relative_paths && o->files_endpoint == NULL)
+		cli_usage_error("--store-text links each document to its files: "
+		    "set QUERIDO_DIARIO_FILES_ENDPOINT to their public URL, or "
+		    "USE_RELATIVE_FILE_PATHS=true for bare keys");
 }

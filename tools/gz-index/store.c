@@ -11,6 +11,7 @@
  */
 #include "run.h"
 #include "cli.h"
+#include "config.h"
 #include "log.h"
 #include "s3.h"
 
@@ -41,6 +42,7 @@ struct store {
 	struct upload *waiting;	/* not started, or waiting for a retry */
 	struct upload *active;	/* in flight */
 	size_t nwaiting, nactive, max_active;
+	struct s3_health health; /* what the storage's answers show */
 };
 
 /* --- the S3 request (lib/s3) ---------------------------------------------- */
@@ -49,12 +51,19 @@ struct store {
 static bool
 s3_configure(struct store *s, char *why, size_t size)
 {
-	char where[300];
+	char where[300], link[300];
 
 	if (!s3_config_load(&s->cfg, why, size))
 		return false;
-	log_debug("--store-text: storing texts in %s",
-	    s3_config_describe(&s->cfg, where, sizeof where));
+	if (s->o->relative_paths)
+		log_info("--store-text: texts to %s; url and file_raw_txt are "
+		    "bare keys (USE_RELATIVE_FILE_PATHS=true)",
+		    s3_config_describe(&s->cfg, where, sizeof where));
+	else
+		log_info("--store-text: texts to %s; url and file_raw_txt under "
+		    "%s (QUERIDO_DIARIO_FILES_ENDPOINT)",
+		    s3_config_describe(&s->cfg, where, sizeof where),
+		    config_redact(s->o->files_endpoint, link, sizeof link));
 	return true;
 }
 
@@ -147,6 +156,33 @@ describe(const struct upload *u, int curl_code, long status, char *why,
 	return s3_retryable(code, status);
 }
 
+/*
+ * An answer only a wrong STORAGE_* explains (lib/s3's s3_health_judge, the
+ * rule gz-fetch applies): the run stops as on OpenSearch's 401, with this
+ * document and every one not yet indexed in the ledger as a retryable
+ * storage_misconfigured, and exit 2.
+ */
+static bool
+misconfigured(struct store *s, struct upload *u, long status)
+{
+	char code[64], message[200], why[400], msg[600];
+	struct doc *d = u->doc;
+	int attempts = u->attempts + 1;
+
+	s3_parse_error(u->reply.body, u->reply.len, code, sizeof code,
+	    message, sizeof message);
+	if (!s3_health_judge(&s->health, &s->cfg, status, code,
+	    u->reply.body, u->reply.len, NULL, why, sizeof why))
+		return false;
+	snprintf(msg, sizeof msg, "storing %s: %s (HTTP %ld): %s", d->key,
+	    code[0] != '\0' ? code : "refused", status, why);
+	upload_free(u);
+	run_fail_doc(s->run, d, "storage_misconfigured", msg, attempts, true);
+	run_fatal(s->run, EXIT_USAGE, "storage_misconfigured", "--store-text: "
+	    "%s", why);
+	return true;
+}
+
 static void
 on_done(struct xfer *x, int curl_code, long status, double retry_after)
 {
@@ -159,6 +195,8 @@ on_done(struct xfer *x, int curl_code, long status, double retry_after)
 	unlink_upload(&s->active, u);
 	s->nactive--;
 	bulk_remove_other(s->bulk, u->easy);
+	if (curl_code == CURLE_OK && misconfigured(s, u, status))
+		return;
 	if (curl_code == CURLE_OK && status >= 200 && status <= 299) {
 		log_debug("%s: stored %s", d->id, d->key);
 		jv_free(d->text);

@@ -36,7 +36,12 @@
 #define OCR_MIN_CHARS_PER_PAGE 16
 #define KEEP_BUFFER (1u << 20)	/* text buffers up to this are reused */
 
-enum job_state { JOB_FREE, JOB_RUNNING, JOB_DONE };
+/*
+ * JOB_OUT: the record is queued in the writer; the slot stays taken (no
+ * new converter starts in it) until the line is wholly written, which is
+ * what bounds the memory of a slow reader to --jobs lines.
+ */
+enum job_state { JOB_FREE, JOB_RUNNING, JOB_DONE, JOB_OUT };
 
 struct job {
 	const struct extract_options *o;
@@ -64,6 +69,9 @@ struct job {
 	const char *code;	/* gz.error code when it failed */
 	char message[512];
 	bool retryable;
+	uint64_t ticket;	/* JOB_OUT: the writer's ticket of its line */
+	bool ran;		/* JOB_OUT: extracted (not failed, not passed) */
+	size_t text_len;	/* JOB_OUT: text bytes in the line */
 };
 
 struct job *
@@ -85,7 +93,7 @@ job_free(struct job *j)
 {
 	if (j == NULL)
 		return;
-	if (j->state != JOB_FREE)
+	if (j->state == JOB_RUNNING || j->state == JOB_DONE)
 		jv_free(j->rec);
 	if (j->state == JOB_RUNNING) {
 		spawn_kill(&j->child);
@@ -546,8 +554,8 @@ static void
 count_extracted(const struct job *j)
 {
 	extract_totals.extracted[j->type]++;
-	extract_totals.text_bytes += j->text.len;
-	gz_stats.bytes += j->text.len;
+	extract_totals.text_bytes += j->text_len;
+	gz_stats.bytes += j->text_len;
 	if (j->type == DOC_PDF)
 		extract_totals.pages += j->formfeeds;
 	if (j->ocr_needed)
@@ -561,36 +569,49 @@ remove_file(const struct job *j)
 		log_warn("%s: cannot remove: %s", j->file, strerror(errno));
 }
 
-int
-job_finish(struct job *j, int fd, bool *failed)
+void
+job_finish(struct job *j, struct ndjson_writer *w, bool *failed)
 {
 	double seconds = clock_monotonic() - j->started;
-	bool ran = j->conv != NULL && j->code == NULL;
-	int rc;
 
 	*failed = j->code != NULL;
+	j->ran = j->conv != NULL && j->code == NULL;
+	j->text_len = j->text.len;
 	if (j->passthrough)
-		rc = ndjson_write(fd, j->rec);
+		j->ticket = ndjson_writer_put_jv(w, j->rec);
 	else if (*failed)
-		rc = ndjson_write(fd, error_fields(j, j->rec, seconds));
+		j->ticket = ndjson_writer_put_jv(w, error_fields(j, j->rec,
+		    seconds));
 	else
-		rc = output_record(fd, success_fields(j, j->rec, seconds),
-		    j->text.buf ? j->text.buf : "", j->text.len);
+		j->ticket = output_record(w, success_fields(j, j->rec,
+		    seconds), j->text.buf ? j->text.buf : "", j->text.len);
+	j->rec = jv_invalid();
 	if (j->conv != NULL)
 		stats_observe_duration(seconds);
-	if (rc == 0 && ran)
-		count_extracted(j);
-	if (rc == 0) {
-		gz_stats.records_out++;
-		if (ran ? !j->o->keep : j->owns_file && !j->o->keep_failed)
-			remove_file(j);
-	}
-	/* Reuse a small buffer (its pages are already mapped); give a big
-	 * one back, so an idle slot holds no 32 MB. */
+	/* The line holds the text now.  Reuse a small buffer (its pages are
+	 * already mapped); give a big one back, so a slot waiting on a slow
+	 * reader, or idle, holds no second copy of 32 MB. */
 	if (j->text.alloc > KEEP_BUFFER)
 		textclean_free(&j->text);
+	j->state = JOB_OUT;
+}
+
+bool
+job_out(struct job *j, const struct ndjson_writer *w)
+{
+	if (j->state != JOB_OUT)
+		return false;
+	if (ndjson_writer_done(w, j->ticket)) {
+		if (j->ran)
+			count_extracted(j);
+		if (j->ran ? !j->o->keep : j->owns_file && !j->o->keep_failed)
+			remove_file(j);
+	} else if (ndjson_writer_error(w) == 0 && j->ticket != 0) {
+		return false;
+	}
+	/* Not written (the writer failed): the file stays for a rerun. */
 	free(j->file);
 	j->file = NULL;
 	j->state = JOB_FREE;
-	return rc;
+	return true;
 }

@@ -101,6 +101,13 @@ void ndjson_writer_free(struct ndjson_writer *w);
  */
 uint64_t ndjson_writer_put_line(struct ndjson_writer *w, const char *line,
     size_t len);
+/*
+ * Queues a block of whole lines (len bytes, each line ending in a newline,
+ * as gz-list's formatter gathers them); returns the ticket of the last, or
+ * 0 with errno set (EINVAL when the block does not end in a newline).
+ */
+uint64_t ndjson_writer_put_lines(struct ndjson_writer *w, const char *lines,
+    size_t len);
 /* Queues value (consumed) as one line; as ndjson_writer_put_line. */
 uint64_t ndjson_writer_put_jv(struct ndjson_writer *w, jv value);
 /*

@@ -7,6 +7,12 @@
  * Only whole lines are ever handed to write(2).  Every record line is JSON
  * without a raw newline in it, so counting the newlines a write took counts
  * the lines now wholly out.
+ *
+ * To a pipe or a terminal, lines go out in writes of whole lines of at most
+ * PIPE_BUF bytes, which a non-blocking pipe takes whole or not at all
+ * (POSIX, write(2)): when a stop gives up on a stuck reader, no short line
+ * is left half-written.  Only a line longer than PIPE_BUF can be, which no
+ * write size avoids.
  */
 #include "ndjson.h"
 #include "log.h"
@@ -30,7 +36,7 @@
  * that took nothing for this long: an operator's SIGTERM must end the run
  * even when downstream is stuck.
  */
-#define DRAIN_GRACE 5.0
+#define DRAIN_GRACE 2.0
 
 struct ndjson_writer {
 	int fd;
@@ -43,6 +49,7 @@ struct ndjson_writer {
 	char *buf;
 	size_t cap, off, committed, len;
 	bool building, build_failed;
+	size_t rest;			/* bytes left of a line partly written */
 	uint64_t queued;		/* lines committed */
 	uint64_t written;		/* lines wholly written */
 	int err;			/* errno that stopped the writer */
@@ -116,7 +123,7 @@ writer_fail(struct ndjson_writer *w, int err)
 		log_error("writing %s: %s", w->what, strerror(err));
 	if (w->err == 0)
 		w->err = err;
-	w->off = w->committed = w->len = 0;
+	w->off = w->committed = w->len = w->rest = 0;
 	w->building = false;
 	errno = w->err;
 	return -1;
@@ -171,6 +178,32 @@ ndjson_writer_put_line(struct ndjson_writer *w, const char *line, size_t len)
 	w->buf[w->len++] = '\n';
 	w->committed = w->len;
 	return ++w->queued;
+}
+
+uint64_t
+ndjson_writer_put_lines(struct ndjson_writer *w, const char *lines,
+    size_t len)
+{
+	const char *p = lines, *end = lines + len;
+
+	if (w->err != 0) {
+		errno = w->err;
+		return 0;
+	}
+	if (len == 0 || lines[len - 1] != '\n') {
+		errno = EINVAL;
+		return 0;
+	}
+	if (!reserve(w, len))
+		return 0;
+	memcpy(w->buf + w->len, lines, len);
+	w->len += len;
+	w->committed = w->len;
+	while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		p++;
+		w->queued++;
+	}
+	return w->queued;
 }
 
 uint64_t
@@ -295,6 +328,41 @@ rewind_buffer(struct ndjson_writer *w)
 	}
 }
 
+/*
+ * How much of the pending bytes the next write(2) gets: the rest of a line
+ * partly written; else, to a pipe or terminal, the whole lines that fit in
+ * PIPE_BUF (or, when the first line is longer, everything); else all.
+ */
+static size_t
+next_write(const struct ndjson_writer *w)
+{
+	const char *p = w->buf + w->off, *nl;
+	size_t n = w->committed - w->off, lim, unit = 0;
+
+	if (w->rest > 0)
+		return w->rest < w->chunk ? w->rest : w->chunk;
+	if (!w->nonblocking && w->chunk == SIZE_MAX)
+		return n;
+	lim = n < PIPE_BUF ? n : PIPE_BUF;
+	while (unit < lim && (nl = memchr(p + unit, '\n', lim - unit)) != NULL)
+		unit = (size_t)(nl - p) + 1;
+	if (unit == 0)
+		unit = n;
+	return unit < w->chunk ? unit : w->chunk;
+}
+
+/* After a write that ended at pos: the bytes left of the line it cut. */
+static size_t
+line_rest(const struct ndjson_writer *w, size_t pos)
+{
+	const char *nl;
+
+	if (pos == 0 || w->buf[pos - 1] == '\n')
+		return 0;
+	nl = memchr(w->buf + pos, '\n', w->committed - pos);
+	return nl != NULL ? (size_t)(nl - (w->buf + pos)) + 1 : 0;
+}
+
 int
 ndjson_writer_flush(struct ndjson_writer *w)
 {
@@ -303,11 +371,9 @@ ndjson_writer_flush(struct ndjson_writer *w)
 		return -1;
 	}
 	while (w->off < w->committed) {
-		size_t n = w->committed - w->off;
+		size_t n = next_write(w);
 		ssize_t k;
 
-		if (n > w->chunk)
-			n = w->chunk;
 		if (!w->nonblocking) {
 			struct pollfd pfd = { .fd = w->fd, .events = POLLOUT };
 
@@ -323,6 +389,10 @@ ndjson_writer_flush(struct ndjson_writer *w)
 		if (k < 0)
 			return writer_fail(w, errno);
 		count_lines(w, w->off, w->off + (size_t)k);
+		if (w->rest > 0)
+			w->rest -= (size_t)k;
+		else if ((size_t)k < n)
+			w->rest = line_rest(w, w->off + (size_t)k);
 		w->off += (size_t)k;
 	}
 	rewind_buffer(w);

@@ -146,12 +146,6 @@ int ndjson_writer_drain(struct ndjson_writer *w);
 /* The errno that stopped the writer, or 0. */
 int ndjson_writer_error(const struct ndjson_writer *w);
 
-/*
- * Writes value (consumed) and a newline to fd, blocking.  Test programs
- * only: a stage writes through an ndjson_writer.  Returns 0, or -1 with
- * errno set (EPIPE when the reader went away).
- */
-int ndjson_write(int fd, jv value);
 /* write(2) until all of buf is out, retrying on EINTR; 0 or -1 with errno. */
 int write_all(int fd, const void *buf, size_t len);
 

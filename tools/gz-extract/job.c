@@ -6,6 +6,7 @@
  *
  * Owns the record, the text buffer and the child while the job runs.
  */
+#include "cli.h"
 #include "extract.h"
 #include "log.h"
 #include "ndjson.h"
@@ -586,6 +587,12 @@ job_finish(struct job *j, struct ndjson_writer *w, bool *failed)
 		j->ticket = output_record(w, success_fields(j, j->rec,
 		    seconds), j->text.buf ? j->text.buf : "", j->text.len);
 	j->rec = jv_invalid();
+	if (j->ticket == 0 && ndjson_writer_error(w) == 0) {
+		/* Dropping a record silently would lose a gazette. */
+		log_error("out of memory for a record line of %zu text bytes",
+		    j->text_len);
+		exit(EXIT_FATAL);
+	}
 	if (j->conv != NULL)
 		stats_observe_duration(seconds);
 	/* The line holds the text now.  Reuse a small buffer (its pages are

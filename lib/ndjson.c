@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #define READ_CHUNK (64u << 10)
@@ -359,34 +358,4 @@ write_all(int fd, const void *buf, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
-}
-
-/*
- * The record and its newline leave in one writev(2) when the pipe takes it
- * whole; a partial write is finished by write_all.  No copy of a 50 MB text.
- */
-int
-ndjson_write(int fd, jv value)
-{
-	jv text = jv_dump_string(value, 0);
-	size_t len = (size_t)jv_string_length_bytes(jv_copy(text));
-	struct iovec iov[2] = {
-		{ (void *)jv_string_value(text), len },
-		{ "\n", 1 },
-	};
-	ssize_t n;
-	int rc = 0;
-
-	do
-		n = writev(fd, iov, 2);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		rc = -1;
-	else if ((size_t)n < len)
-		rc = write_all(fd, jv_string_value(text) + n, len - (size_t)n) ||
-		    write_all(fd, "\n", 1) ? -1 : 0;
-	else if ((size_t)n == len)
-		rc = write_all(fd, "\n", 1);
-	jv_free(text);
-	return rc;
 }

@@ -7,8 +7,8 @@
  * invalid UTF-8 or a value that is not an object is reported with its line
  * number and skipped, so one bad line cannot end a ten-hour run.
  *
- * The writer renders a whole record, then writes it with one loop that
- * survives partial writes and EINTR, so a record is never half-written.
+ * The writer (ndjson_writer.c) queues whole lines and writes them when the
+ * caller's event loop says stdout takes data; see below.
  */
 #ifndef GZ_NDJSON_H
 #define GZ_NDJSON_H
@@ -16,6 +16,7 @@
 #include <jv.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define NDJSON_DEFAULT_MAX_RECORD_BYTES (64u << 20)	/* issue #2 */
 
@@ -61,10 +62,90 @@ unsigned long ndjson_line(const struct ndjson_reader *r);
 int ndjson_fd(const struct ndjson_reader *r);
 
 /*
- * Writes value (consumed) and a newline to fd.  Returns 0, or -1 with errno
- * set (EPIPE when the reader went away).
+ * The writer: every stage's stdout.  Output is an event, not a call that
+ * blocks: a stage queues whole lines, its event loop polls the fd for
+ * ndjson_writer_events() alongside its other descriptors (a write handler
+ * registered only while output is pending, as in redis's ae) and calls
+ * ndjson_writer_flush() when it wakes.  A slow reader then stalls nothing:
+ * timers, children, transfers and leases go on while lines wait.
+ *
+ * A line is queued whole or not at all and only whole lines are handed to
+ * write(2), so a record is never half-written (unless the reader stops
+ * reading for good while a stop waits on it; see ndjson_writer_drain).
+ *
+ * The "out" rule, the same in every stage: a record is out when the
+ * newline ending its line has been written.  The writer counts it then, in
+ * gz_stats.records_out (progress, summary, metrics), and callers ask
+ * ndjson_writer_done(w, ticket) before doing what must follow the record
+ * (deleting its spool file, freeing its job slot).
+ *
+ * Memory is the caller's to bound: ndjson_writer_full() says the pending
+ * bytes reached the high-water mark, and a stage then takes no new input.
  */
-int ndjson_write(int fd, jv value);
+struct ndjson_writer;
+
+/*
+ * what names the output in the one error message ("records", "the
+ * ledger").  fd is made non-blocking only when it is a pipe or a socket
+ * (restored by ndjson_writer_free); see ndjson_writer.c for why.
+ */
+struct ndjson_writer *ndjson_writer_new(int fd, size_t high_water,
+    const char *what);
+/* Restores the fd's flags; pending lines are dropped (drain first). */
+void ndjson_writer_free(struct ndjson_writer *w);
+/*
+ * Queues one line: len bytes of JSON with no newline inside (a trailing
+ * one is optional; the writer adds it when missing).  Returns the line's
+ * ticket (1, 2, ...), or 0 with errno set when nothing was queued: ENOMEM,
+ * EINVAL (a newline inside), or the error that already stopped the writer.
+ */
+uint64_t ndjson_writer_put_line(struct ndjson_writer *w, const char *line,
+    size_t len);
+/*
+ * Queues a block of whole lines (len bytes, each line ending in a newline,
+ * as gz-list's formatter gathers them); returns the ticket of the last, or
+ * 0 with errno set (EINVAL when the block does not end in a newline).
+ */
+uint64_t ndjson_writer_put_lines(struct ndjson_writer *w, const char *lines,
+    size_t len);
+/* Queues value (consumed) as one line; as ndjson_writer_put_line. */
+uint64_t ndjson_writer_put_jv(struct ndjson_writer *w, jv value);
+/*
+ * A line built in pieces (a streamed source_text): nothing of it is written
+ * before ndjson_writer_end, which adds the newline and returns its ticket
+ * (0: out of memory, or the writer failed; the pieces are dropped).
+ * Pieces must not contain a newline.
+ */
+void ndjson_writer_begin(struct ndjson_writer *w);
+void ndjson_writer_append(struct ndjson_writer *w, const char *buf,
+    size_t len);
+uint64_t ndjson_writer_end(struct ndjson_writer *w);
+
+int ndjson_writer_fd(const struct ndjson_writer *w);
+/* Bytes of whole lines not written yet. */
+size_t ndjson_writer_pending(const struct ndjson_writer *w);
+/* Pending bytes reached the high-water mark: take no new input. */
+bool ndjson_writer_full(const struct ndjson_writer *w);
+/* POLLOUT while lines are pending (and the writer works), else 0. */
+short ndjson_writer_events(const struct ndjson_writer *w);
+/* Whether the line with this ticket is wholly written. */
+bool ndjson_writer_done(const struct ndjson_writer *w, uint64_t ticket);
+/*
+ * Writes what the fd takes now, without blocking: partial writes, EINTR
+ * and EAGAIN are handled.  0, or -1 with errno set once the writer failed
+ * (EPIPE: the reader went away; any other error was logged, once).  A
+ * failed writer drops its lines and takes no more.
+ */
+int ndjson_writer_flush(struct ndjson_writer *w);
+/*
+ * At the end: blocks until every line is written.  After SIGINT/SIGTERM it
+ * gives up once the reader took nothing for a few seconds, with a warning
+ * (-1, errno ETIMEDOUT).  0, or -1 with errno as ndjson_writer_flush.
+ */
+int ndjson_writer_drain(struct ndjson_writer *w);
+/* The errno that stopped the writer, or 0. */
+int ndjson_writer_error(const struct ndjson_writer *w);
+
 /* write(2) until all of buf is out, retrying on EINTR; 0 or -1 with errno. */
 int write_all(int fd, const void *buf, size_t len);
 

@@ -520,6 +520,33 @@ EOF
 	assert_equal "$most" 2
 }
 
+@test "a slow reader is no converter's timeout: a PDF converting while a 3 MB line waits is extracted" {
+	# A PDF, then a 3 MB record failed upstream (passed on as it is): its
+	# line fills the pipe, and the reader takes nothing until pdftotext has
+	# finished and its --timeout has long passed.
+	dir=$(spool diario-sp-2024-01-02.pdf) done="$BATS_TEST_TMPDIR/pdf-done"
+	awk 'BEGIN { for (i = 0; i < 50000; i++) print "Art. " i ". Fica instituída a Ação Municipal de Alfabetização." }' >"$BATS_TEST_TMPDIR/big.txt"
+	{
+		jq -nc --arg f "$dir/diario-sp-2024-01-02.pdf" '{id: 1, gz: {file: $f}}'
+		jq -nc --rawfile t "$BATS_TEST_TMPDIR/big.txt" '{id: 2, note: $t,
+			gz: {error: {stage: "gz-fetch", code: "http_404", message: "gone", attempts: 1, retryable: false}}}'
+	} >"$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$(stat -c %s "$BATS_TEST_TMPDIR/in.ndjson")" -gt 3000000 ]
+	fake pdftotext <<EOF
+#!/bin/sh
+"$(command -v pdftotext)" "\$@"
+rc=\$?
+: >"$done"
+exit \$rc
+EOF
+	run -0 --separate-stderr timeout 60 bash -c 'PATH="$1:$PATH" gz-extract --jobs 2 --timeout 2 <"$2" |
+		{ while [ ! -e "$3" ]; do sleep 0.05; done; sleep 2.5; cat; }; exit "${PIPESTATUS[0]}"' _ \
+		"$FAKE" "$BATS_TEST_TMPDIR/in.ndjson" "$done"
+	assert_equal "$(echo "$output" | jq -s length)" 2
+	echo "$output" | jq -se 'map(select(.id == 1))[0] | .gz.pages == 3 and (.gz | has("error") | not)'
+	echo "$output" | jq -se 'map(select(.id == 2))[0] | .gz.error.code == "http_404" and (.note | length) > 3000000'
+}
+
 @test "a DOC that antiword rejects falls back to catdoc" {
 	fake antiword <<'EOF'
 #!/bin/sh

@@ -530,6 +530,31 @@ misconfigured() {
 	echo "$output" | jq -e '.gz.fetch.source == "dir" and (.gz.fetch | has("http_status") | not)'
 }
 
+@test "a stalled reader stops admissions; a record counts as out only once the reader has it" {
+	mirror="$BATS_TEST_TMPDIR/mirror" fifo="$BATS_TEST_TMPDIR/fifo" err="$BATS_TEST_TMPDIR/err"
+	mkdir -p "$mirror"
+	# 1500 records of about 400 bytes: far more than a pipe holds.
+	for i in $(seq 1 1500); do
+		echo "$i" >"$mirror/$i.txt"
+		printf '{"id":%d,"file_path":"%d.txt","pad":"%0200d"}\n' "$i" "$i" 0
+	done >"$IN"
+	mkfifo "$fifo"
+	timeout 60 gz-fetch --spool "$SPOOL" --source "dir:$mirror" --progress 0.1 <"$IN" >"$fifo" 2>"$err" &
+	pid=$!
+	held_reader_open "$fifo"
+	# Wait until nothing moves: two progress lines alike.
+	wait_for progress_stalled "$err"
+	line=$(grep 'progress: ' "$err" | tail -n 1)
+	in=$(echo "$line" | sed 's/.*progress: \([0-9]*\) in,.*/\1/')
+	out=$(progress_out "$err")
+	# Admissions stopped; what waits for the reader is not out yet.
+	[ "$in" -lt 1500 ] && [ "$out" -gt 0 ] && [ "$out" -lt "$in" ]
+	held_reader_take "$BATS_TEST_TMPDIR/out"
+	wait "$pid"
+	assert_equal "$(jq -s 'map(select(.gz.file)) | length' "$BATS_TEST_TMPDIR/out")" 1500
+	grep -q 'done: 1500 in, 1500 out, 0 failed' "$err"
+}
+
 @test "a run's folder goes when the run is over; a live run's folder is never swept" {
 	mkdir -p "$SPOOL"/{run-dead01,run-a11e,run-b0b,new-c0c,keep-d0d}
 	# a run killed with SIGKILL: nobody holds its folder or its stream

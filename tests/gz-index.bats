@@ -64,6 +64,10 @@ bulk_ids() {
 		| fromjson | .index._id]'
 }
 
+processed_count_is() {
+	[ "$(processed_ids | wc -l)" -eq "$1" ]
+}
+
 bulk_count() {
 	opensearch_log | jq '[.[] | select(.path | test("_bulk"))] | length'
 }
@@ -93,6 +97,24 @@ bulks_at_least() {
 	run -0 opensearch_state
 	echo "$output" | jq -e '.indices["querido-diario"].docs == 12'
 	[[ "$stderr" == *"indexed 12 (marked 12)"* ]]
+}
+
+@test "a stalled ledger reader holds up no bulk: every document is still sent, acknowledged and marked" {
+	pg_seed 600
+	records >"$BATS_TEST_TMPDIR/in"
+	fifo="$BATS_TEST_TMPDIR/fifo" err="$BATS_TEST_TMPDIR/err"
+	mkfifo "$fifo"
+	# 600 ledger lines of some 350 bytes: three pipes' worth.
+	timeout 60 gz-index --batch-docs 50 <"$BATS_TEST_TMPDIR/in" >"$fifo" 2>"$err" &
+	pid=$!
+	held_reader_open "$fifo"
+	wait_for processed_count_is 600
+	run -0 indexed_ids
+	assert_equal "${#lines[@]}" 600
+	held_reader_take "$BATS_TEST_TMPDIR/ledger"
+	wait "$pid"
+	assert_equal "$(acked_ids "$BATS_TEST_TMPDIR/ledger" | wc -l)" 600
+	grep -q 'done: 600 in, 600 out, 0 failed' "$err"
 }
 
 @test "retries only the items that got a 429, each document indexed once and all marked" {

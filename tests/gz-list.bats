@@ -409,6 +409,35 @@ pg_uri_host() {
 	assert_equal "$(pg_sql 'SELECT count(*) FROM gz_claims')" 0
 }
 
+# lease_renewed WORKER SECONDS: a claim of WORKER whose lease reaches
+# further than SECONDS after its claim.
+lease_renewed() {
+	[ "$(pg_sql "SELECT count(*) FROM gz_claims WHERE worker = '$1'
+		AND lease_until > claimed_at + interval '$2 seconds'")" -gt 0 ]
+}
+
+not_alive() {
+	! gz_alive "$1"
+}
+
+@test "--claim renews its leases while its reader is stalled, and SIGTERM still ends it" {
+	pg_seed 600
+	fifo="$BATS_TEST_TMPDIR/fifo" err="$BATS_TEST_TMPDIR/err"
+	mkfifo "$fifo"
+	# One page of 600 records, some 500 bytes each: four pipes' worth.
+	gz-list --claim --worker stalled --page-size 600 --lease 1s --progress 0 >"$fifo" 2>"$err" &
+	pid=$!
+	held_reader_open "$fifo"
+	# Claimed at start with a 1 s lease: a lease past 2.5 s was renewed.
+	wait_for lease_renewed stalled 2.5
+	kill -TERM "$pid"
+	wait_for not_alive "$pid"
+	run -143 wait "$pid"
+	held_reader_take "$BATS_TEST_TMPDIR/out"
+	# Whatever the reader got is whole records.
+	jq -e -s 'all(.claim == null and .gz.claim.worker == "stalled")' "$BATS_TEST_TMPDIR/out"
+}
+
 # claims_expired WORKER N: gz-list --claims shows N of WORKER's claims expired.
 claims_expired() {
 	gz-list --claims | grep -Eq "^$1 +0 +$2 +0 "

@@ -104,3 +104,28 @@ double_reset() {
 double_log() {
 	curl -sS -f "$1/_double/log"
 }
+
+# A reader that stalls: start the tool in the background with its stdout on
+# a FIFO (mkfifo), then held_reader_open FIFO opens it on fd 9 and reads
+# nothing, so the tool's lines wait in the pipe as for a stuck downstream.
+# held_reader_take FILE reads all that comes into FILE and closes fd 9.
+held_reader_open() {
+	exec 9<"$1"
+}
+
+held_reader_take() {
+	cat <&9 >"$1"
+	exec 9<&-
+}
+
+# progress_out FILE: the "N out" of the last progress line in FILE.
+progress_out() {
+	grep 'progress: ' "$1" | tail -n 1 | sed 's/.* \([0-9]*\) out,.*/\1/'
+}
+
+# progress_stalled FILE: the last two progress lines in FILE show the same
+# counts (nothing moved between them).
+progress_stalled() {
+	[ "$(grep 'progress: ' "$1" | tail -n 2 | sed 's/, [0-9.]* rec\/s.*//' | uniq | wc -l)" -eq 1 ] &&
+		[ "$(grep -c 'progress: ' "$1")" -ge 2 ]
+}

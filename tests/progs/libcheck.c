@@ -41,6 +41,8 @@ cmd_ndjson(bool add_error, const char *code, const char *message)
 {
 	struct ndjson_reader *r = ndjson_reader_new(STDIN_FILENO,
 	    cli_max_record_bytes);
+	struct ndjson_writer *w = ndjson_writer_new(STDOUT_FILENO, 1,
+	    "records");
 	int status = EXIT_OK;
 	jv rec;
 
@@ -62,17 +64,16 @@ cmd_ndjson(bool add_error, const char *code, const char *message)
 		} else if (add_error && !rec_has_error(rec)) {
 			rec = rec_set_error(rec, code, message, 1, false);
 		}
-		if (ndjson_write(STDOUT_FILENO, rec) != 0) {
-			if (errno != EPIPE) {
-				log_error("writing records: %s",
-				    strerror(errno));
-				status = EXIT_FATAL;
-			}
+		/* No event loop here: each line is drained at once. */
+		ndjson_writer_put_jv(w, rec);
+		if (ndjson_writer_drain(w) != 0) {
+			if (errno != EPIPE)
+				status = EXIT_FATAL;	/* logged */
 			break;
 		}
-		gz_stats.records_out++;
 	}
 	ndjson_reader_free(r);
+	ndjson_writer_free(w);
 	return status;
 }
 

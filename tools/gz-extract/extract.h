@@ -8,13 +8,14 @@
  *   convert.c  which converter for which type, and how it is started
  *   builtin.c  TXT (charset to UTF-8) and the forked built-in converters
  *   xmltext.c  DOCX and ODT text through libzip and libxml2
- *   output.c   writing a record whose source_text is streamed from a buffer
+ *   output.c   queueing a record whose source_text is streamed from a buffer
  *   intake.c   what a record asks of gz-extract: its gz member checked
  *   spoolref.c which files gz-extract may delete: those in the spool
  */
 #ifndef GZ_EXTRACT_H
 #define GZ_EXTRACT_H
 
+#include "ndjson.h"
 #include "spawn.h"
 #include "textclean.h"
 
@@ -22,6 +23,7 @@
 #include <poll.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 enum doc_type { DOC_NONE, DOC_PDF, DOC_DOC, DOC_DOCX, DOC_ODT, DOC_TXT,
@@ -136,11 +138,15 @@ double job_wait(const struct job *j, double now);
 /* A stop was requested: kill the converter, reap it, fail the record. */
 void job_abandon(struct job *j);
 /*
- * Writes the done job's record to fd, then deletes or keeps its file, and
- * frees the slot.  *failed tells whether the record failed here.  Returns
- * 0, or -1 with errno set (EPIPE: the reader went away).
+ * Queues the done job's record in w; *failed tells whether the record
+ * failed here.  The slot stays taken until job_out() sees the line out.
  */
-int job_finish(struct job *j, int fd, bool *failed);
+void job_finish(struct job *j, struct ndjson_writer *w, bool *failed);
+/*
+ * Once the queued line is wholly written (or the writer failed): deletes or
+ * keeps the job's file, counts it and frees the slot.  True when it did.
+ */
+bool job_out(struct job *j, const struct ndjson_writer *w);
 /* path made absolute (malloc'd), so no file name can pass for an option. */
 char *job_absolute(const char *path);
 
@@ -157,8 +163,10 @@ enum intake { INTAKE_PASS, INTAKE_FAIL, INTAKE_FILE };
 enum intake intake_record(jv *rec, const char **file, const char **code,
     char *why, size_t size);
 
-/* output.c */
-int output_record(int fd, jv rec, const char *text, size_t len);
+/* output.c: queues rec (consumed) with source_text; the writer's ticket,
+ * or 0 when nothing was queued. */
+uint64_t output_record(struct ndjson_writer *w, jv rec, const char *text,
+    size_t len);
 
 /* run.c */
 int extract_run(const struct extract_options *o);

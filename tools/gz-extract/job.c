@@ -6,6 +6,7 @@
  *
  * Owns the record, the text buffer and the child while the job runs.
  */
+#include "cli.h"
 #include "extract.h"
 #include "log.h"
 #include "ndjson.h"
@@ -36,7 +37,12 @@
 #define OCR_MIN_CHARS_PER_PAGE 16
 #define KEEP_BUFFER (1u << 20)	/* text buffers up to this are reused */
 
-enum job_state { JOB_FREE, JOB_RUNNING, JOB_DONE };
+/*
+ * JOB_OUT: the record is queued in the writer; the slot stays taken (no
+ * new converter starts in it) until the line is wholly written, which is
+ * what bounds the memory of a slow reader to --jobs lines.
+ */
+enum job_state { JOB_FREE, JOB_RUNNING, JOB_DONE, JOB_OUT };
 
 struct job {
 	const struct extract_options *o;
@@ -66,6 +72,9 @@ struct job {
 	const char *code;	/* gz.error code when it failed */
 	char message[512];
 	bool retryable;
+	uint64_t ticket;	/* JOB_OUT: the writer's ticket of its line */
+	bool ran;		/* JOB_OUT: extracted (not failed, not passed) */
+	size_t text_len;	/* JOB_OUT: text bytes in the line */
 };
 
 struct job *
@@ -88,7 +97,7 @@ job_free(struct job *j)
 {
 	if (j == NULL)
 		return;
-	if (j->state != JOB_FREE)
+	if (j->state == JOB_RUNNING || j->state == JOB_DONE)
 		jv_free(j->rec);
 	if (j->state == JOB_RUNNING) {
 		spawn_kill(&j->child);
@@ -564,8 +573,8 @@ static void
 count_extracted(const struct job *j)
 {
 	extract_totals.extracted[j->type]++;
-	extract_totals.text_bytes += j->text.len;
-	gz_stats.bytes += j->text.len;
+	extract_totals.text_bytes += j->text_len;
+	gz_stats.bytes += j->text_len;
 	if (j->type == DOC_PDF)
 		extract_totals.pages += j->formfeeds;
 	if (j->ocr_needed)
@@ -581,37 +590,56 @@ remove_file(struct job *j)
 	    j->who, j->file);
 }
 
-int
-job_finish(struct job *j, int fd, bool *failed)
+void
+job_finish(struct job *j, struct ndjson_writer *w, bool *failed)
 {
 	double seconds = clock_monotonic() - j->started;
-	bool ran = j->conv != NULL && j->code == NULL;
-	int rc;
 
 	*failed = j->code != NULL;
+	j->ran = j->conv != NULL && j->code == NULL;
+	j->text_len = j->text.len;
 	if (j->passthrough)
-		rc = ndjson_write(fd, j->rec);
+		j->ticket = ndjson_writer_put_jv(w, j->rec);
 	else if (*failed)
-		rc = ndjson_write(fd, error_fields(j, j->rec, seconds));
+		j->ticket = ndjson_writer_put_jv(w, error_fields(j, j->rec,
+		    seconds));
 	else
-		rc = output_record(fd, success_fields(j, j->rec, seconds),
-		    j->text.buf ? j->text.buf : "", j->text.len);
+		j->ticket = output_record(w, success_fields(j, j->rec,
+		    seconds), j->text.buf ? j->text.buf : "", j->text.len);
+	j->rec = jv_invalid();
+	if (j->ticket == 0 && ndjson_writer_error(w) == 0) {
+		/* Dropping a record silently would lose a gazette. */
+		log_error("out of memory for a record line of %zu text bytes",
+		    j->text_len);
+		exit(EXIT_FATAL);
+	}
 	if (j->conv != NULL)
 		stats_observe_duration(seconds);
-	if (rc == 0 && ran)
-		count_extracted(j);
-	if (rc == 0) {
-		gz_stats.records_out++;
-		if (ran ? !j->o->keep : j->owns_file && !j->o->keep_failed)
-			remove_file(j);
-	}
-	/* Reuse a small buffer (its pages are already mapped); give a big
-	 * one back, so an idle slot holds no 32 MB. */
+	/* The line holds the text now.  Reuse a small buffer (its pages are
+	 * already mapped); give a big one back, so a slot waiting on a slow
+	 * reader, or idle, holds no second copy of 32 MB. */
 	if (j->text.alloc > KEEP_BUFFER)
 		textclean_free(&j->text);
+	j->state = JOB_OUT;
+}
+
+bool
+job_out(struct job *j, const struct ndjson_writer *w)
+{
+	if (j->state != JOB_OUT)
+		return false;
+	if (ndjson_writer_done(w, j->ticket)) {
+		if (j->ran)
+			count_extracted(j);
+		if (j->ran ? !j->o->keep : j->owns_file && !j->o->keep_failed)
+			remove_file(j);
+	} else if (ndjson_writer_error(w) == 0 && j->ticket != 0) {
+		return false;
+	}
+	/* Not written (the writer failed): the file stays for a rerun. */
 	spoolref_release(&j->sref);
 	free(j->file);
 	j->file = NULL;
 	j->state = JOB_FREE;
-	return rc;
+	return true;
 }

@@ -1,14 +1,13 @@
 /*
- * output — writes a record whose source_text is escaped straight from the
- * sanitiser's buffer, 64 KiB at a time.
+ * output — queues a record whose source_text is escaped straight from the
+ * sanitiser's buffer into the writer's line, 64 KiB at a time.
  *
  * Putting a 32 MB text into a jv string and dumping the record would hold
- * the text three times (buffer, jv string, dump); this holds it once, which
- * is what keeps gz-extract's memory at --max-text-bytes per job.  The rest
- * of the record is dumped by libjq as usual and source_text is appended as
- * its last member.  The whole line is written before the call returns
- * (write_all survives partial writes and EINTR), so a record is never
- * half-written unless the reader goes away.
+ * the text three times (buffer, jv string, dump); this builds the line once,
+ * in the writer, and the job then gives its text buffer back.  The rest of
+ * the record is dumped by libjq as usual and source_text is appended as its
+ * last member.  The writer hands nothing of the line to stdout before it is
+ * whole (ndjson_writer_end), so a record is never half-written.
  */
 #include "extract.h"
 #include "ndjson.h"
@@ -19,8 +18,7 @@
 #define OUT_SIZE (64u << 10)
 
 struct out {
-	int fd;
-	int rc;
+	struct ndjson_writer *w;
 	size_t n;
 	char buf[OUT_SIZE];
 };
@@ -28,8 +26,7 @@ struct out {
 static void
 out_flush(struct out *o)
 {
-	if (o->rc == 0 && o->n > 0 && write_all(o->fd, o->buf, o->n) != 0)
-		o->rc = -1;
+	ndjson_writer_append(o->w, o->buf, o->n);
 	o->n = 0;
 }
 
@@ -39,8 +36,7 @@ out_put(struct out *o, const char *s, size_t len)
 	if (len > OUT_SIZE - o->n)
 		out_flush(o);
 	if (len > OUT_SIZE) {
-		if (o->rc == 0 && write_all(o->fd, s, len) != 0)
-			o->rc = -1;
+		ndjson_writer_append(o->w, s, len);
 		return;
 	}
 	memcpy(o->buf + o->n, s, len);
@@ -79,8 +75,8 @@ out_escaped(struct out *o, const char *s, size_t len)
 	}
 }
 
-int
-output_record(int fd, jv rec, const char *text, size_t len)
+uint64_t
+output_record(struct ndjson_writer *w, jv rec, const char *text, size_t len)
 {
 	static struct out o;
 	jv dump;
@@ -91,17 +87,17 @@ output_record(int fd, jv rec, const char *text, size_t len)
 	dump = jv_dump_string(rec, 0);
 	s = jv_string_value(dump);
 	n = (size_t)jv_string_length_bytes(jv_copy(dump));
-	o.fd = fd;
-	o.rc = 0;
+	o.w = w;
 	o.n = 0;
+	ndjson_writer_begin(w);
 	/* s is "{...}": reopen it to add the last member. */
 	out_put(&o, s, n - 1);
 	if (n > 2)
 		out_put(&o, ",", 1);
 	out_put(&o, "\"source_text\":\"", 15);
 	out_escaped(&o, text, len);
-	out_put(&o, "\"}\n", 3);
+	out_put(&o, "\"}", 2);
 	out_flush(&o);
 	jv_free(dump);
-	return o.rc;
+	return ndjson_writer_end(w);
 }

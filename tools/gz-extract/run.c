@@ -1,11 +1,16 @@
 /*
  * run — the event loop: one process, --jobs converters at once, one poll()
- * over their stdout and stderr pipes, stdin (when a slot is free) and the
- * signal wake-up pipe.  Records leave in the order their documents finish.
+ * over their stdout and stderr pipes, stdin (when a slot is free), stdout
+ * (while records wait in the writer) and the signal wake-up pipe.  Records
+ * leave in the order their documents finish.
  *
  * Reading stops while every slot is busy, so a slow converter holds back
  * the input instead of records piling up in memory: what gz-extract holds
  * is at most --jobs records and --jobs texts of at most --max-text-bytes.
+ * A slot whose record waits for a slow reader stays busy until its line is
+ * written, so a slow reader holds back the input the same way, while the
+ * converters already running go on under their own time limit: --timeout
+ * measures a converter, never the wait for the reader.
  */
 #include "cli.h"
 #include "extract.h"
@@ -23,6 +28,12 @@
 
 /* Longest poll() sleep, so progress lines keep coming during long jobs. */
 #define MAX_SLEEP_MS 1000
+/*
+ * Past this many bytes waiting for the reader, no record is read: the job
+ * slots bound extracted texts, and this bounds the lines that take no slot
+ * (bad lines).
+ */
+#define OUT_HIGH_WATER (1u << 20)
 
 struct extract_totals extract_totals;
 
@@ -31,6 +42,7 @@ struct run {
 	struct job **jobs;
 	struct pollfd *fds;
 	struct ndjson_reader *reader;	/* NULL in FILE... mode */
+	struct ndjson_writer *out;	/* stdout */
 	int next_file;
 	bool input_done;
 	bool stdin_waiting;		/* the reader said "no line yet" */
@@ -38,22 +50,37 @@ struct run {
 	int status;
 };
 
-/* Writes a done job's record; EPIPE and other errors stop the run. */
+/* A broken stdout stops the run; EPIPE quietly (the writer logged the
+ * rest). */
+static void
+write_failed(struct run *r)
+{
+	if (ndjson_writer_error(r->out) != EPIPE)
+		r->status = EXIT_FATAL;
+	r->stop = true;
+}
+
+/* Queues a done job's record; its slot frees once the line is out. */
 static void
 finish(struct run *r, struct job *j)
 {
 	bool failed;
 
-	if (job_finish(j, STDOUT_FILENO, &failed) != 0) {
-		if (errno != EPIPE) {
-			log_error("writing records: %s", strerror(errno));
-			r->status = EXIT_FATAL;
-		}
-		r->stop = true;
-		return;
-	}
+	job_finish(j, r->out, &failed);
 	if (failed && r->status == EXIT_OK)
 		r->status = EXIT_RECORDS;
+}
+
+/* Writes what stdout takes; frees the slots whose line is out. */
+static void
+put_out(struct run *r)
+{
+	int i;
+
+	if (ndjson_writer_flush(r->out) != 0 && !r->stop)
+		write_failed(r);
+	for (i = 0; i < r->o->jobs; i++)
+		job_out(r->jobs[i], r->out);
 }
 
 /* The next input record: from stdin, or built from a FILE operand. */
@@ -100,7 +127,8 @@ admit(struct run *r)
 	jv rec;
 
 	r->stdin_waiting = false;
-	while (!r->input_done && !r->stop && (j = free_slot(r)) != NULL) {
+	while (!r->input_done && !r->stop && !ndjson_writer_full(r->out) &&
+	    (j = free_slot(r)) != NULL) {
 		enum ndjson_status st = next_record(r, &rec);
 
 		if (st == NDJSON_AGAIN) {
@@ -118,10 +146,7 @@ admit(struct run *r)
 		}
 		gz_stats.records_in++;
 		if (st == NDJSON_BAD) {
-			if (ndjson_write(STDOUT_FILENO, rec) != 0)
-				r->stop = true;
-			else
-				gz_stats.records_out++;
+			ndjson_writer_put_jv(r->out, rec);
 			if (r->status == EXIT_OK)
 				r->status = EXIT_RECORDS;
 			continue;
@@ -141,6 +166,9 @@ watch(struct run *r, int *timeout_ms)
 	r->fds[n++] = (struct pollfd){ sig_wakeup_fd(), POLLIN, 0 };
 	if (r->stdin_waiting)
 		r->fds[n++] = (struct pollfd){ STDIN_FILENO, POLLIN, 0 };
+	if (ndjson_writer_events(r->out) != 0)
+		r->fds[n++] = (struct pollfd){ ndjson_writer_fd(r->out),
+		    ndjson_writer_events(r->out), 0 };
 	for (i = 0; i < r->o->jobs; i++) {
 		double w = job_wait(r->jobs[i], now);
 
@@ -152,17 +180,23 @@ watch(struct run *r, int *timeout_ms)
 	return n;
 }
 
-static int
-running(const struct run *r)
+/* Every slot free and nothing waiting for the reader. */
+static bool
+idle(const struct run *r)
 {
-	int i, n = 0;
+	int i;
 
 	for (i = 0; i < r->o->jobs; i++)
-		n += job_running(r->jobs[i]);
-	return n;
+		if (!job_free_slot(r->jobs[i]))
+			return false;
+	return ndjson_writer_pending(r->out) == 0;
 }
 
-/* A signal or a broken stdout: kill what runs; say so if we still can. */
+/*
+ * The end, or a signal or a broken stdout: kill what runs; say so if we
+ * still can, and wait for the reader to take what is queued (a stop gives
+ * it a few seconds).
+ */
 static void
 wind_down(struct run *r)
 {
@@ -176,6 +210,10 @@ wind_down(struct run *r)
 		if (!r->stop)
 			finish(r, r->jobs[i]);
 	}
+	if (ndjson_writer_drain(r->out) != 0 && !r->stop)
+		write_failed(r);
+	for (i = 0; i < r->o->jobs; i++)
+		job_out(r->jobs[i], r->out);
 }
 
 static void
@@ -187,7 +225,7 @@ loop(struct run *r)
 		admit(r);
 		if (r->stop || sig_stop_requested())
 			break;
-		if (r->input_done && running(r) == 0)
+		if (r->input_done && idle(r))
 			break;
 		n = watch(r, &timeout_ms);
 		if (poll(r->fds, (nfds_t)n, timeout_ms) < 0 && errno != EINTR) {
@@ -200,6 +238,7 @@ loop(struct run *r)
 		for (i = 0; i < r->o->jobs && !r->stop; i++)
 			if (job_step(r->jobs[i], clock_monotonic()))
 				finish(r, r->jobs[i]);
+		put_out(r);
 		progress_tick();
 	}
 	wind_down(r);
@@ -212,8 +251,9 @@ extract_run(const struct extract_options *o)
 	int i;
 
 	r.jobs = calloc((size_t)o->jobs, sizeof *r.jobs);
-	r.fds = calloc((size_t)o->jobs * 2 + 2, sizeof *r.fds);
-	if (r.jobs == NULL || r.fds == NULL)
+	r.fds = calloc((size_t)o->jobs * 2 + 3, sizeof *r.fds);
+	r.out = ndjson_writer_new(STDOUT_FILENO, OUT_HIGH_WATER, "records");
+	if (r.jobs == NULL || r.fds == NULL || r.out == NULL)
 		goto nomem;
 	for (i = 0; i < o->jobs; i++)
 		if ((r.jobs[i] = job_new(o)) == NULL)
@@ -237,5 +277,6 @@ out:
 	free(r.jobs);
 	free(r.fds);
 	ndjson_reader_free(r.reader);
+	ndjson_writer_free(r.out);
 	return r.status;
 }

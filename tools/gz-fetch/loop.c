@@ -8,10 +8,10 @@
  * It then sleeps in curl_multi_poll on the transfers' sockets plus stdin,
  * stdout (while output waits) and the signal self-pipe.
  *
- * stdout is written only when poll says it takes data, a pipe buffer's worth
- * at a time: a slow reader downstream then stops new admissions instead of
- * freezing the loop, which would stall every transfer in flight into its
- * low-speed timeout.
+ * stdout is lib's non-blocking writer, written when poll says it takes
+ * data: a slow reader downstream then stops new admissions (past
+ * OUT_HIGH_WATER) instead of freezing the loop, which would stall every
+ * transfer in flight into its low-speed timeout.
  */
 #include "fetch.h"
 #include "cli.h"
@@ -30,8 +30,6 @@
 
 /* Output waiting beyond this stops admissions (records are small). */
 #define OUT_HIGH_WATER (256u * 1024)
-/* A pipe takes this much without blocking once poll says POLLOUT. */
-#define OUT_CHUNK 4096
 /* --source s3: this many records in a row failing to reach the storage
  * (each after its retries) means it is down; the rest are not tried. */
 #define UNREACHABLE_STREAK 10
@@ -49,8 +47,7 @@ struct loop {
 	struct job *flying;		/* in flight */
 	int nactive;			/* in flight + waiting */
 	bool eof, write_failed, fatal;
-	char *out;			/* rendered records not yet written */
-	size_t out_len, out_off, out_cap;
+	struct ndjson_writer *out;	/* stdout */
 	int status;
 	int streak;			/* transport failures in a row */
 	bool down;			/* the storage is unreachable */
@@ -67,88 +64,38 @@ struct loop {
 static void
 out_push(struct loop *l, jv rec)
 {
-	jv text;
-	size_t len, need;
-
 	if (l->write_failed) {
 		jv_free(rec);
 		return;
 	}
-	text = jv_dump_string(rec, 0);
-	len = (size_t)jv_string_length_bytes(jv_copy(text));
-	need = l->out_len - l->out_off + len + 1;
-	if (l->out_off > 0) {
-		memmove(l->out, l->out + l->out_off, l->out_len - l->out_off);
-		l->out_len -= l->out_off;
-		l->out_off = 0;
+	if (ndjson_writer_put_jv(l->out, rec) == 0 &&
+	    ndjson_writer_error(l->out) == 0) {
+		log_error("out of memory for a record of output");
+		exit(EXIT_FATAL);
 	}
-	if (need > l->out_cap) {
-		char *grown = realloc(l->out, need);
-
-		if (grown == NULL) {
-			log_error("out of memory for %zu bytes of output", need);
-			exit(EXIT_FATAL);
-		}
-		l->out = grown;
-		l->out_cap = need;
-	}
-	memcpy(l->out + l->out_len, jv_string_value(text), len);
-	l->out[l->out_len + len] = '\n';
-	l->out_len += len + 1;
-	jv_free(text);
-	gz_stats.records_out++;
 }
 
+/* EPIPE ends the run quietly; the writer logged anything else. */
 static void
-write_failed(struct loop *l, int err)
+write_failed(struct loop *l)
 {
 	l->write_failed = true;
-	if (err != EPIPE) {
-		log_error("writing records: %s", strerror(err));
+	if (ndjson_writer_error(l->out) != EPIPE)
 		l->status = EXIT_FATAL;
-	}
 }
 
 /*
- * Writes what stdout takes now; with wait, everything, unless a stop was
- * requested and the reader has taken nothing for a few seconds.
+ * Writes what stdout takes now; with wait, everything (a stop gives up on
+ * a reader that takes nothing for a few seconds).
  */
 static void
 out_flush(struct loop *l, bool wait)
 {
-	struct pollfd pfd = { .fd = STDOUT_FILENO, .events = POLLOUT };
-	double last = clock_monotonic();
-	size_t n;
-	ssize_t w;
-
-	while (!l->write_failed && l->out_off < l->out_len) {
-		if (poll(&pfd, 1, wait ? 100 : 0) <= 0) {
-			if (!wait)
-				return;
-			if (sig_stop_requested() &&
-			    clock_monotonic() - last > 5) {
-				log_warn("stopping: %zu bytes of records not "
-				    "taken by the reader", l->out_len -
-				    l->out_off);
-				break;
-			}
-			continue;
-		}
-		n = l->out_len - l->out_off;
-		if (n > OUT_CHUNK)
-			n = OUT_CHUNK;
-		w = write(STDOUT_FILENO, l->out + l->out_off, n);
-		if (w < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (w < 0)
-			write_failed(l, errno);
-		else {
-			l->out_off += (size_t)w;
-			last = clock_monotonic();
-		}
-	}
-	if (l->out_off == l->out_len)
-		l->out_off = l->out_len = 0;
+	if (l->write_failed)
+		return;
+	if ((wait ? ndjson_writer_drain(l->out) :
+	    ndjson_writer_flush(l->out)) != 0)
+		write_failed(l);
 }
 
 /* --- finishing a record ------------------------------------------------------ */
@@ -476,8 +423,7 @@ static bool
 may_admit(struct loop *l)
 {
 	if (l->eof || l->write_failed || sig_stop_requested() ||
-	    l->nactive >= l->o->jobs ||
-	    l->out_len - l->out_off >= OUT_HIGH_WATER)
+	    l->nactive >= l->o->jobs || ndjson_writer_full(l->out))
 		return false;
 	if (!spool_full(l->spool)) {
 		l->blocked_since = 0;
@@ -543,8 +489,8 @@ wait_events(struct loop *l, bool want_input, double next_retry)
 	if (want_input)
 		fds[n++] = (struct curl_waitfd){ ndjson_fd(l->in),
 		    CURL_WAIT_POLLIN, 0 };
-	if (l->out_off < l->out_len)
-		fds[n++] = (struct curl_waitfd){ STDOUT_FILENO,
+	if (ndjson_writer_events(l->out) != 0)
+		fds[n++] = (struct curl_waitfd){ ndjson_writer_fd(l->out),
 		    CURL_WAIT_POLLOUT, 0 };
 	if (next_retry * 1000 < ms)
 		ms = next_retry * 1000;
@@ -635,7 +581,9 @@ fetch_run(const struct fetch_options *o, struct spool *spool)
 	l.in = ndjson_reader_new(STDIN_FILENO, cli_max_record_bytes);
 	l.multi = curl_multi_init();
 	l.pool = calloc((size_t)o->jobs, sizeof *l.pool);
-	if (l.in == NULL || l.multi == NULL || l.pool == NULL) {
+	l.out = ndjson_writer_new(STDOUT_FILENO, OUT_HIGH_WATER, "records");
+	if (l.in == NULL || l.multi == NULL || l.pool == NULL ||
+	    l.out == NULL) {
 		log_error("out of memory");
 		exit(EXIT_FATAL);
 	}
@@ -667,6 +615,6 @@ fetch_run(const struct fetch_options *o, struct spool *spool)
 	ndjson_reader_free(l.in);
 	curl_multi_cleanup(l.multi);
 	free(l.pool);
-	free(l.out);
+	ndjson_writer_free(l.out);
 	return final_status(&l);
 }

@@ -290,9 +290,10 @@ bulk_remove_other(struct bulk *k, void *easy)
 }
 
 void
-bulk_wait(struct bulk *k, int *fds, unsigned nfds, int timeout_ms)
+bulk_wait(struct bulk *k, int *fds, unsigned nfds, int out_fd,
+    int timeout_ms)
 {
-	struct curl_waitfd extra[4];
+	struct curl_waitfd extra[5];
 	unsigned i;
 
 	for (i = 0; i < nfds && i < 4; i++) {
@@ -300,6 +301,9 @@ bulk_wait(struct bulk *k, int *fds, unsigned nfds, int timeout_ms)
 		extra[i].events = CURL_WAIT_POLLIN;
 		extra[i].revents = 0;
 	}
+	if (out_fd >= 0)
+		extra[i++] = (struct curl_waitfd){ out_fd, CURL_WAIT_POLLOUT,
+		    0 };
 	curl_multi_poll(k->multi, extra, i, timeout_ms, NULL);
 }
 

@@ -200,8 +200,10 @@ void bulk_free(struct bulk *k);
 void bulk_send(struct bulk *k, struct batch *b);
 /* Moves transfers on; calls done for each one that finished. */
 void bulk_perform(struct bulk *k, bulk_done_fn *done, void *arg);
-/* Waits for network activity, an extra fd or timeout_ms. */
-void bulk_wait(struct bulk *k, int *fds, unsigned nfds, int timeout_ms);
+/* Waits for network activity, input on an extra fd, out_fd taking data
+ * (-1: none) or timeout_ms. */
+void bulk_wait(struct bulk *k, int *fds, unsigned nfds, int out_fd,
+    int timeout_ms);
 /* Drops b's transfer, answered or not. */
 void bulk_abandon(struct bulk *k, struct batch *b);
 int bulk_inflight(const struct bulk *k);

@@ -2,6 +2,9 @@
  * ledger — gz-index's stdout: one line per input record, the record without
  * source_text plus gz.index (what OpenSearch said) or gz.error.  Also the
  * tally behind the closing summary: indexed, marked, failed by stage/code.
+ *
+ * Lines go through lib's non-blocking writer, which the loop polls: a slow
+ * reader never holds up a bulk request, a retry or the marking.
  */
 #include "ledger.h"
 #include "log.h"
@@ -15,6 +18,11 @@
 #include <unistd.h>
 
 #define TALLY_MAX 24
+/*
+ * Ledger lines waiting for a slow reader past this stop the reading of
+ * input (lines are small: the record without its text).
+ */
+#define LEDGER_HIGH_WATER (1u << 20)
 
 static struct {
 	char key[96];
@@ -23,6 +31,7 @@ static struct {
 static size_t ntally;
 static uint64_t indexed, marked;
 static int write_errno;
+static struct ndjson_writer *out;
 
 static void
 count_error(jv rec)
@@ -51,6 +60,26 @@ count_error(jv rec)
 	tally[i].n++;
 }
 
+bool
+ledger_open(void)
+{
+	out = ndjson_writer_new(STDOUT_FILENO, LEDGER_HIGH_WATER, "the ledger");
+	return out != NULL;
+}
+
+void
+ledger_close(void)
+{
+	ndjson_writer_free(out);
+	out = NULL;
+}
+
+struct ndjson_writer *
+ledger_writer(void)
+{
+	return out;
+}
+
 int
 ledger_put(jv rec)
 {
@@ -60,13 +89,26 @@ ledger_put(jv rec)
 		jv_free(rec);
 		return -1;
 	}
-	if (ndjson_write(STDOUT_FILENO, rec) != 0) {
-		write_errno = errno;
-		if (errno != EPIPE)
-			log_error("writing the ledger: %s", strerror(errno));
+	if (ndjson_writer_put_jv(out, rec) == 0) {
+		write_errno = ndjson_writer_error(out);
+		if (write_errno == 0) {
+			log_error("out of memory for a ledger line");
+			write_errno = ENOMEM;
+		}
 		return -1;
 	}
-	gz_stats.records_out++;
+	return 0;
+}
+
+int
+ledger_flush(bool wait)
+{
+	if (write_errno != 0)
+		return -1;
+	if ((wait ? ndjson_writer_drain(out) : ndjson_writer_flush(out)) != 0) {
+		write_errno = errno;
+		return -1;
+	}
 	return 0;
 }
 

@@ -8,12 +8,20 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* The ledger's writer on stdout; false when out of memory. */
+bool ledger_open(void);
+void ledger_close(void);
+/* For the loop to poll: POLLOUT while lines wait for the reader. */
+struct ndjson_writer *ledger_writer(void);
 /*
- * Writes rec (consumed) as one ledger line and counts its gz.error, if any.
+ * Queues rec (consumed) as one ledger line and counts its gz.error, if any.
  * Returns 0, or -1 once stdout failed (ledger_errno() says how; EPIPE
  * means the reader went away).  Later lines are then only counted.
  */
 int ledger_put(jv rec);
+/* Writes what stdout takes now; with wait, everything (see
+ * ndjson_writer_drain).  0, or -1 as ledger_put. */
+int ledger_flush(bool wait);
 int ledger_errno(void);
 /* Counts one acknowledged document. */
 void ledger_indexed(bool marked);

@@ -67,6 +67,11 @@ main(int argc, char **argv)
 	if (o.output != NULL)
 		out_fd = open_output(o.output);
 	in = ndjson_reader_new(STDIN_FILENO, cli_max_record_bytes);
+	if (in == NULL || !ledger_open()) {
+		log_error("out of memory");
+		status = EXIT_FATAL;
+		goto out;
+	}
 	ndjson_reader_set_nonblocking(in, true);
 	/* Long records wait on disk, their text never in memory. */
 	ndjson_reader_set_spill(in, o.batch_bytes < SPILL_BYTES ?
@@ -103,6 +108,7 @@ out:
 	bulk_free(bulk);
 	mark_close(mark);
 	ndjson_reader_free(in);
+	ledger_close();
 	curl_global_cleanup();
 	sig_reraise();
 	return status;

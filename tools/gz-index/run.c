@@ -26,11 +26,10 @@
 
 /* --- the ledger side ---------------------------------------------------- */
 
-void
-run_put_line(struct run *r, jv rec)
+/* stdout failed: EPIPE stops quietly, anything else is fatal. */
+static void
+ledger_failed(struct run *r)
 {
-	if (ledger_put(rec) == 0)
-		return;
 	if (ledger_errno() == EPIPE) {
 		/* The reader went away: stop quietly, keeping the status. */
 		if (!r->stopping) {
@@ -45,6 +44,13 @@ run_put_line(struct run *r, jv rec)
 		snprintf(r->drop_why, sizeof r->drop_why, "stdout failed");
 		run_stop(r);
 	}
+}
+
+void
+run_put_line(struct run *r, jv rec)
+{
+	if (ledger_put(rec) != 0)
+		ledger_failed(r);
 }
 
 /*
@@ -245,7 +251,8 @@ can_read(const struct run *r)
 {
 	size_t busy = r->queued + (size_t)bulk_inflight(r->bulk);
 
-	if (r->stopping || r->eof || busy > (size_t)r->o->concurrency)
+	if (r->stopping || r->eof || busy > (size_t)r->o->concurrency ||
+	    ndjson_writer_full(ledger_writer()))
 		return false;
 	return r->store == NULL || !store_busy(r->store);
 }
@@ -455,7 +462,8 @@ wait_for_work(struct run *r)
 		fds[n++] = ndjson_fd(r->in);
 	if (!r->stopping && sig_wakeup_fd() >= 0)
 		fds[n++] = sig_wakeup_fd();
-	bulk_wait(r->bulk, fds, n, timeout_ms(r));
+	bulk_wait(r->bulk, fds, n, ndjson_writer_events(ledger_writer()) ?
+	    ndjson_writer_fd(ledger_writer()) : -1, timeout_ms(r));
 }
 
 /* The stop's grace is over: what is still in flight is dropped. */
@@ -500,10 +508,15 @@ run_loop(struct run *r)
 			abandon_flying(r);
 		if (r->mark != NULL && !r->mark_broken)
 			mark_settle(r->mark, finished(r));
+		if (ledger_flush(false) != 0)
+			ledger_failed(r);
 		if (finished(r))
 			break;
 		wait_for_work(r);
 	}
+	/* Nothing else runs now: wait for the reader to take the rest. */
+	if (ledger_flush(true) != 0)
+		ledger_failed(r);
 	if (r->fatal != 0)
 		return r->fatal;
 	return gz_stats.records_failed > 0 ? EXIT_RECORDS : EXIT_OK;

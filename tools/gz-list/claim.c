@@ -236,24 +236,20 @@ renew_interval(const struct claimer *c)
 	return c->o->lease / 3;
 }
 
-/* Before each write: renew while the reader is too slow to take it. */
-static void
-wait_writable(void *arg)
+/*
+ * While the reader is too slow to take a record: renew the leases when
+ * due.  Returns the seconds until the next renewal.
+ */
+static double
+renew_when_due(void *arg)
 {
 	struct claimer *c = arg;
-	struct pollfd pfd = { .fd = STDOUT_FILENO, .events = POLLOUT };
+	double due = c->renewed + renew_interval(c) - clock_monotonic();
 
-	for (;;) {
-		double due = c->renewed + renew_interval(c) - clock_monotonic();
-
-		if (due <= 0) {
-			renew(c);
-			continue;
-		}
-		if (poll(&pfd, 1, (int)(due * 1000) + 1) != 0 ||
-		    sig_stop_requested())
-			return;
-	}
+	if (due > 0)
+		return due;
+	renew(c);
+	return renew_interval(c);
 }
 
 /*
@@ -351,7 +347,7 @@ claim_run(const struct db_target *target, const struct list_options *o)
 	 * (up to PIPE_BUF), not for a page, and a write that blocks would
 	 * stop the renewals.
 	 */
-	struct list_out out = { .flush_at = 1, .wait_writable = wait_writable,
+	struct list_out out = { .flush_at = 1, .tick = renew_when_due,
 	    .arg = &c };
 	long long last_id, left = o->limit;
 	unsigned long pages = 0;
@@ -359,7 +355,8 @@ claim_run(const struct db_target *target, const struct list_options *o)
 	char *sql = claim_sql(), extra[96];
 
 	c.probe_sql = build_sql(probe_head, probe_tail);
-	if (sql == NULL || c.probe_sql == NULL || !params_init(&c.p, o)) {
+	if (sql == NULL || c.probe_sql == NULL || !params_init(&c.p, o) ||
+	    (out.w = list_writer()) == NULL) {
 		log_error("out of memory");
 		free(sql);
 		free(c.probe_sql);
@@ -384,11 +381,9 @@ claim_run(const struct db_target *target, const struct list_options *o)
 			break;
 		pages++;
 		if (write_page(&out, res, &last_id, o->worker) != 0) {
-			if (errno != EPIPE) {
-				log_error("writing records: %s",
-				    strerror(errno));
+			/* The writer logged why, unless EPIPE. */
+			if (errno != EPIPE)
 				c.status = EXIT_FATAL;
-			}
 			PQclear(res);
 			break;
 		}
@@ -401,6 +396,9 @@ claim_run(const struct db_target *target, const struct list_options *o)
 		}
 		PQclear(res);
 	}
+	/* Every line is out (write_page waits): stdout can close. */
+	ndjson_writer_free(out.w);
+	out.w = NULL;
 	if (c.status == EXIT_OK && !sig_stop_requested())
 		hold_until_settled(&c);
 	if (sig_stop_requested() && c.status == EXIT_OK)
@@ -412,6 +410,7 @@ out:
 	session_close(&c.s);
 	params_free(&c.p);
 	jsonbuf_free(&out.buf);
+	ndjson_writer_free(out.w);
 	free(sql);
 	free(c.probe_sql);
 	return c.status;

@@ -21,6 +21,8 @@
 #include "sig.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -218,23 +220,57 @@ format_record(struct jsonbuf *b, PGresult *res, int r,
 	jsonbuf_add(b, "}\n", 2);
 }
 
+struct ndjson_writer *
+list_writer(void)
+{
+	/* Memory is bounded by list_out: no high-water mark. */
+	struct ndjson_writer *w = ndjson_writer_new(STDOUT_FILENO, SIZE_MAX,
+	    "records");
+
+	if (w == NULL)
+		log_error("out of memory");
+	return w;
+}
+
+int
+list_out_wait(struct list_out *out)
+{
+	for (;;) {
+		struct pollfd pfd[2] = {
+			{ .fd = ndjson_writer_fd(out->w), .events = POLLOUT },
+			{ .fd = sig_wakeup_fd(), .events = POLLIN },
+		};
+		double wait = 1;
+
+		if (ndjson_writer_flush(out->w) != 0)
+			return -1;
+		if (ndjson_writer_pending(out->w) == 0)
+			return 0;
+		if (sig_stop_requested())
+			return ndjson_writer_drain(out->w);
+		progress_tick();
+		if (out->tick != NULL && (wait = out->tick(out->arg)) > 1)
+			wait = 1;
+		poll(pfd, sig_wakeup_fd() >= 0 ? 2 : 1, (int)(wait * 1000) + 1);
+	}
+}
+
 int
 list_out_flush(struct list_out *out)
 {
 	if (out->buf.failed) {
+		log_error("out of memory for records");
 		errno = ENOMEM;
 		return -1;
 	}
-	if (out->buf.len == 0)
-		return 0;
-	if (out->wait_writable != NULL)
-		out->wait_writable(out->arg);
-	if (write_all(STDOUT_FILENO, out->buf.data, out->buf.len) != 0)
+	if (out->buf.len > 0 && ndjson_writer_put_lines(out->w,
+	    out->buf.data, out->buf.len) == 0) {
+		if (ndjson_writer_error(out->w) == 0)
+			log_error("out of memory for records");
 		return -1;
-	gz_stats.records_out += out->pending;
-	out->pending = 0;
+	}
 	out->buf.len = 0;
-	return 0;
+	return list_out_wait(out);
 }
 
 int
@@ -247,7 +283,6 @@ write_page(struct list_out *out, PGresult *res, long long *last_id,
 		format_record(&out->buf, res, r, claim_worker);
 		*last_id = strtoll(PQgetvalue(res, r, 0), NULL, 10);
 		gz_stats.records_in++;
-		out->pending++;
 		if (out->buf.len >= out->flush_at && list_out_flush(out) != 0)
 			return -1;
 		progress_tick();
@@ -278,9 +313,12 @@ list_run(const struct db_target *target, const struct list_options *o)
 	char *sql = build_sql(select_list, page_tail);
 	char extra[64];
 
+	if ((out.w = list_writer()) == NULL)
+		return EXIT_FATAL;
 	if (sql == NULL || !params_init(&p, o)) {
 		log_error("out of memory");
 		free(sql);
+		ndjson_writer_free(out.w);
 		return EXIT_FATAL;
 	}
 	while (!sig_stop_requested()) {
@@ -297,13 +335,12 @@ list_run(const struct db_target *target, const struct list_options *o)
 			break;
 		pages++;
 		if (write_page(&out, res, &last_id, NULL) != 0) {
-			if (errno != EPIPE) {
-				log_error("writing records: %s",
-				    strerror(errno));
+			/* The writer logged why, unless the reader has all
+			 * it wanted (EPIPE). */
+			if (errno != EPIPE)
 				status = EXIT_FATAL;
-			}
 			PQclear(res);
-			break;	/* EPIPE: the reader has all it wanted */
+			break;
 		}
 		left -= PQntuples(res);
 		if (PQntuples(res) < want) {
@@ -320,6 +357,7 @@ list_run(const struct db_target *target, const struct list_options *o)
 	session_close(&s);
 	params_free(&p);
 	jsonbuf_free(&out.buf);
+	ndjson_writer_free(out.w);
 	free(sql);
 	return status;
 }

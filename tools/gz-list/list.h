@@ -6,6 +6,7 @@
 
 #include "db.h"
 #include "jsonesc.h"
+#include "ndjson.h"
 #include "retry.h"
 
 #include <stdbool.h>
@@ -66,22 +67,37 @@ void format_record(struct jsonbuf *b, PGresult *res, int r,
     const char *claim_worker);
 
 /*
- * Where records go: whole lines gather in buf and leave for stdout once
- * flush_at bytes are pending, and at the end of every page, so a listing
- * makes one write(2) per 64 KiB instead of one per record, and a reader
- * gets each page as soon as it is read.
+ * Where records go: whole lines gather in buf and pass to lib's writer on
+ * stdout once flush_at bytes are pending, and at the end of every page, so
+ * a listing makes one write(2) per 64 KiB instead of one per record, and a
+ * reader gets each page as soon as it is read.  Before more lines gather,
+ * the writer is waited for, event-driven (list_out_wait): memory stays at
+ * a page, and a slow reader holds back the listing, not the leases.
  */
 #define LIST_FLUSH_BYTES (64u << 10)
 struct list_out {
 	struct jsonbuf buf;
 	size_t flush_at;
-	unsigned long pending;		/* records in buf */
-	/* When set, runs before each write (claim.c renews leases there). */
-	void (*wait_writable)(void *);
+	struct ndjson_writer *w;	/* stdout */
+	/*
+	 * When set, runs while lines wait for the reader (claim.c renews
+	 * leases there); returns the seconds until it wants to run again.
+	 */
+	double (*tick)(void *arg);
 	void *arg;
 };
 
-/* Writes what out holds.  Returns 0, or -1 with errno set. */
+/* stdout on a new writer; NULL (logged) when out of memory. */
+struct ndjson_writer *list_writer(void);
+/*
+ * Waits, polling stdout and the signal pipe and running tick, until every
+ * line handed to the writer is written.  0, or -1 with errno set when
+ * stdout failed (EPIPE: the reader went away; the writer logged any other
+ * error).
+ */
+int list_out_wait(struct list_out *out);
+/* Hands what buf holds to the writer and waits for it (list_out_wait).
+ * Returns 0, or -1 with errno set. */
 int list_out_flush(struct list_out *out);
 /*
  * Writes the rows of res; *last_id ends as the last id written.  Returns 0,

@@ -13,6 +13,7 @@ load invariants
 setup_file() { fault_setup_file; }
 teardown_file() { fault_teardown_file; }
 setup() { fault_setup; }
+teardown() { fault_teardown; }
 
 @test "corrupt PDFs: [1] processed => one document with its text [2] none marked without it [3] the ledger lists each listed gazette once [4] the rerun leaves only the unprocessable, each with its cause [5] no file or process left" {
 	corpus_use corrupt 20

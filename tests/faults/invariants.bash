@@ -2,9 +2,10 @@
 # mid-run, and check the five invariants of issue 6 after it.
 # Needs common.bash, pg.bash, s3.bash, opensearch.bash and corpus.bash.
 #
-#   fault_setup_file / fault_teardown_file / fault_setup
+#   fault_setup_file / fault_teardown_file / fault_setup / fault_teardown
 #                       services once per file; a fresh corpus, index,
-#                       spool and fault set per test
+#                       spool and fault set per test; whatever a failed
+#                       test's run left is killed before the next test
 #   run_pipeline NAME [ARGS]   gz-pipeline in the foreground (RUN_RC)
 #   start_pipeline NAME [ARGS] the same in the background (PIPE_PID)
 #   wait_pipeline [SECONDS]    wait for it (RUN_RC); fails on a hang
@@ -18,6 +19,7 @@
 # Every check prints what broke (ids, counts) before failing.
 
 FAULT_INDEX=querido-diario
+FAULT_BATCH_DOCS=50
 # A marker in the environment of every process a run starts, so a leftover
 # is found whatever its name (converters get a clean environment: they are
 # found by the spool path on their command line instead).
@@ -38,6 +40,29 @@ fault_teardown_file() {
 	opensearch_stop
 	s3_stop
 	pg_stop
+}
+
+# fault_teardown: a test that failed mid-run leaves its run going, which
+# would go on marking the next test's corpus (same ids, same checksums) and
+# break that test's invariants.  Kill the driver and every process the run
+# started, each by its pid (they carry this test's marker), until none is
+# left; a gz-list page waiting for corpus_gate_listing's gate gets it open.
+fault_teardown() {
+	local procs pid i
+	corpus_open_gate 2>/dev/null
+	for i in $(seq 1 100); do
+		procs=$(fault_procs)
+		[ -z "$procs" ] && break
+		for pid in $(echo "$procs" | cut -d' ' -f1); do
+			kill -KILL "$pid" 2>/dev/null
+		done
+		sleep 0.1
+	done
+	if [ -n "${PIPE_PID:-}" ]; then
+		wait "$PIPE_PID" 2>/dev/null
+		PIPE_PID=
+	fi
+	[ -z "$procs" ] || { echo "fault_teardown: still running: $procs" >&2; return 1; }
 }
 
 fault_setup() {
@@ -70,7 +95,7 @@ _pipeline_cmd() {
 		--list-mode=unprocessed --list-page-size=50 --list-progress=0
 		--fetch-spool="$SPOOL" --fetch-jobs=8 --fetch-progress=0
 		--extract-jobs=4 --extract-progress=0
-		--index-create-index --index-batch-docs=50 --index-flush-ms=50
+		--index-create-index --index-batch-docs="$FAULT_BATCH_DOCS" --index-flush-ms=50
 		--index-progress=0 "$@")
 }
 
@@ -231,13 +256,17 @@ check_ledger_partial() {
 		echo "invariant 3 broken in $name: ledger ids never listed: $stray" >&2
 		return 1
 	fi
-	_check_ledger_marks "$name"
+	_check_ledger_marks "$name" partial
 }
 
 # Every gazette marked during the run is a ledger line with gz.index (and
-# marked true); no ledger line says indexed+marked for an unprocessed one.
+# marked true); no ledger line says indexed+marked for an unprocessed one,
+# but in a killed run's partial ledger (partial): gz-index writes a batch's
+# lines before its marks commit, so a kill -9 between the two leaves that
+# batch's lines saying marked; they must then be the ledger's last lines,
+# at most one batch of them (ledger_unconfirmed).
 _check_ledger_marks() {
-	local name=$1 dir="$RUNS/$1" now newly acked bad
+	local name=$1 partial=${2:-} dir="$RUNS/$1" now newly acked bad
 	now=$(pg_sql "SELECT id FROM gazettes WHERE processed ORDER BY id")
 	newly=$(comm -13 <(sort "$dir/processed-before") <(echo "$now" | sort) | sort -n)
 	acked=$(jq -r 'select(.gz.index.marked == true) | .id' "$dir/ledger.ndjson" | sort -n)
@@ -247,10 +276,39 @@ _check_ledger_marks() {
 		return 1
 	fi
 	bad=$(comm -13 <(echo "$now" | sort) <(echo "$acked" | sort))
-	if [ -n "$bad" ]; then
+	[ -z "$bad" ] || [ -z "$partial" ] || _check_unconfirmed_tail "$name" "$bad" || return 1
+	if [ -n "$bad" ] && [ -z "$partial" ]; then
 		echo "invariant 2 broken in $name: ledger says marked, database says not:" $bad >&2
 		return 1
 	fi
+}
+
+# ledger_unconfirmed NAME: ids whose ledger line says marked while the
+# database says not processed.
+ledger_unconfirmed() {
+	local now
+	now=$(pg_sql "SELECT id FROM gazettes WHERE processed ORDER BY id")
+	comm -13 <(echo "$now" | sort) \
+		<(jq -r 'select(.gz.index.marked == true) | .id' "$RUNS/$1/ledger.ndjson" | sort)
+}
+
+# _check_unconfirmed_tail NAME IDS: those lines are the ledger's last, all
+# gz.index lines, at most one batch.
+_check_unconfirmed_tail() {
+	jq -rn --argjson bad "[$(echo $2 | tr ' ' ',')]" --argjson max "$FAULT_BATCH_DOCS" '
+		[inputs] as $l | ($l | length) as $n |
+		([range(0; $n) | select($l[.].id as $i | $bad | index($i))] | min) as $first |
+		($l[$first:]) as $tail |
+		if ($tail | length) > $max then
+			"invariant 2 broken: \($tail | length) lines from the first unconfirmed one to the end, more than one batch (\($max))"
+		elif ($tail | map(select(.gz.index.marked != true)) | length) > 0 then
+			"invariant 2 broken: lines that are not marked follow a line that says marked in vain: \($tail | map(select(.gz.index.marked != true) | .id))"
+		else empty end
+		| ., ("" | halt_error(1))
+	' "$RUNS/$1/ledger.ndjson" >&2 || {
+		echo "(ledger says marked, database says not: $2)" >&2
+		return 1
+	}
 }
 
 # Invariant 5: nothing left in the spool (dot files included) or in the

@@ -261,10 +261,10 @@ check_ledger_partial() {
 
 # Every gazette marked during the run is a ledger line with gz.index (and
 # marked true); no ledger line says indexed+marked for an unprocessed one,
-# but in a killed run's partial ledger (partial): gz-index writes a batch's
-# lines before its marks commit, so a kill -9 between the two leaves that
-# batch's lines saying marked; they must then be the ledger's last lines,
-# at most one batch of them (ledger_unconfirmed).
+# but in a partial ledger (partial): gz-index writes a batch's lines before
+# its marks commit, so a kill -9 between the two, or a COMMIT that fails,
+# leaves that batch's lines saying marked; they must then be the last lines
+# of the ledger that say marked, at most one batch of them.
 _check_ledger_marks() {
 	local name=$1 partial=${2:-} dir="$RUNS/$1" now newly acked bad
 	now=$(pg_sql "SELECT id FROM gazettes WHERE processed ORDER BY id")
@@ -276,11 +276,12 @@ _check_ledger_marks() {
 		return 1
 	fi
 	bad=$(comm -13 <(echo "$now" | sort) <(echo "$acked" | sort))
-	[ -z "$bad" ] || [ -z "$partial" ] || _check_unconfirmed_tail "$name" "$bad" || return 1
-	if [ -n "$bad" ] && [ -z "$partial" ]; then
+	[ -z "$bad" ] && return 0
+	if [ -z "$partial" ]; then
 		echo "invariant 2 broken in $name: ledger says marked, database says not:" $bad >&2
 		return 1
 	fi
+	_check_unconfirmed_tail "$name" "$bad"
 }
 
 # ledger_unconfirmed NAME: ids whose ledger line says marked while the
@@ -289,20 +290,21 @@ ledger_unconfirmed() {
 	local now
 	now=$(pg_sql "SELECT id FROM gazettes WHERE processed ORDER BY id")
 	comm -13 <(echo "$now" | sort) \
-		<(jq -r 'select(.gz.index.marked == true) | .id' "$RUNS/$1/ledger.ndjson" | sort)
+		<(jq -r 'select(.gz.index.marked == true) | .id' "$RUNS/$1/ledger.ndjson" | sort) |
+		sort -n
 }
 
-# _check_unconfirmed_tail NAME IDS: those lines are the ledger's last, all
-# gz.index lines, at most one batch.
+# _check_unconfirmed_tail NAME IDS: no line that says marked comes after
+# the first of those lines but those lines, and they are one batch at most.
 _check_unconfirmed_tail() {
 	jq -rn --argjson bad "[$(echo $2 | tr ' ' ',')]" --argjson max "$FAULT_BATCH_DOCS" '
-		[inputs] as $l | ($l | length) as $n |
-		([range(0; $n) | select($l[.].id as $i | $bad | index($i))] | min) as $first |
-		($l[$first:]) as $tail |
-		if ($tail | length) > $max then
-			"invariant 2 broken: \($tail | length) lines from the first unconfirmed one to the end, more than one batch (\($max))"
-		elif ($tail | map(select(.gz.index.marked != true)) | length) > 0 then
-			"invariant 2 broken: lines that are not marked follow a line that says marked in vain: \($tail | map(select(.gz.index.marked != true) | .id))"
+		[inputs] as $l |
+		([range(0; $l | length) | select($l[.].id as $i | $bad | index($i))] | min) as $first |
+		[$l[$first:][] | select(.gz.index.marked == true) | .id] as $after |
+		if ($bad | length) > $max then
+			"invariant 2 broken: \($bad | length) lines say marked in vain, more than one batch (\($max))"
+		elif ($after - $bad | length) > 0 then
+			"invariant 2 broken: lines that say marked, rightly, follow one that says it in vain: \($after - $bad)"
 		else empty end
 		| ., ("" | halt_error(1))
 	' "$RUNS/$1/ledger.ndjson" >&2 || {

@@ -1,6 +1,6 @@
-# Fault suite: PostgreSQL restarted mid-run, under the whole pipeline over
-# the corpus; then a clean rerun.  Invariants: see invariants.bash and
-# s3.bats.
+# Fault suite: PostgreSQL restarted mid-run, or refusing the COMMIT of
+# gz-index's marks, under the whole pipeline over the corpus; then a clean
+# rerun.  Invariants: see invariants.bash and s3.bats.
 load ../helpers/common
 load ../helpers/pg
 load ../helpers/s3
@@ -20,6 +20,25 @@ teardown() { fault_teardown; }
 	wait_pipeline 60
 	check_after_fault fault
 
+	run_pipeline rerun
+	check_after_rerun rerun
+}
+
+@test "PostgreSQL refuses the COMMIT of gz-index's marks: exit 3, stderr names how many ledger lines say marked in vain (the last that say it, one batch), nothing marked; the rerun marks them" {
+	pg_sql "CREATE FUNCTION gz_refuse() RETURNS trigger LANGUAGE plpgsql AS
+		\$\$BEGIN RAISE EXCEPTION 'this commit was refused by the test'; END\$\$;
+		CREATE CONSTRAINT TRIGGER gz_refuse AFTER UPDATE ON gazettes
+		DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION gz_refuse()" >/dev/null
+	run_pipeline fault
+	[ "$RUN_RC" -eq 3 ]
+	[ "$(processed_count)" -eq 0 ]
+	local n
+	n=$(ledger_unconfirmed fault | wc -l)
+	[ "$n" -gt 0 ]
+	grep -F "the last $n ledger lines that say marked are not" "$RUNS/fault/index.log"
+	check_after_kill fault
+
+	pg_sql "DROP TRIGGER gz_refuse ON gazettes; DROP FUNCTION gz_refuse()" >/dev/null
 	run_pipeline rerun
 	check_after_rerun rerun
 }

@@ -71,8 +71,9 @@ acknowledge(struct run *r, struct doc **docs, size_t n)
 	if (!mark_failed && r->mark != NULL && mark_commit(r->mark) != 0) {
 		r->mark_broken = true;
 		run_fatal(r, EXIT_FATAL, "interrupted", "stopping: the last "
-		    "%zu ledger lines say marked, but their marks could not "
-		    "be committed; a rerun lists those gazettes again", n);
+		    "%zu ledger lines that say marked are not: their marks "
+		    "could not be committed, and a rerun lists them again",
+		    n);
 	}
 	for (i = 0; i < n; i++)
 		if (docs[i] != NULL)

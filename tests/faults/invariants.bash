@@ -6,9 +6,10 @@
 #                       services once per file; a fresh corpus, index,
 #                       spool and fault set per test; whatever a failed
 #                       test's run left is killed before the next test
-#   run_pipeline NAME [ARGS]   gz-pipeline in the foreground (RUN_RC)
+#   run_pipeline NAME [ARGS]   gz-pipeline to its end (RUN_RC)
 #   start_pipeline NAME [ARGS] the same in the background (PIPE_PID)
-#   wait_pipeline [SECONDS]    wait for it (RUN_RC); fails on a hang
+#   wait_pipeline              wait for it (RUN_RC); fails on a hang (no
+#                              progress for FAULT_STALL seconds)
 #   wait_progress N            until N gazettes are marked processed
 #   wait_stage_pid NAME STAGE  print the pid of a live stage of a run
 #   check_after_fault NAME     invariants 1, 2, 3 (as a complete run), 5
@@ -100,11 +101,8 @@ _pipeline_cmd() {
 }
 
 run_pipeline() {
-	_pipeline_cmd "$@"
-	RUN_RC=0
-	timeout 120 "${PIPE_CMD[@]}" 2>"$RUNS/$1/pipeline.err" || RUN_RC=$?
-	echo "pipeline $1 exit $RUN_RC" >&2
-	[ "$RUN_RC" -ne 124 ] || { echo "pipeline $1 hung" >&2; return 1; }
+	start_pipeline "$@"
+	wait_pipeline
 }
 
 start_pipeline() {
@@ -114,19 +112,35 @@ start_pipeline() {
 	PIPE_PID=$!
 }
 
-# wait_pipeline [SECONDS]: the driver and all its stages must end in time.
+# FAULT_STALL: seconds a run may go without progress (its ledger or logs
+# growing, files coming and going in the spool) before it counts as hung.
+# Progress, not a total time: on a loaded machine a sound run only takes
+# longer.
+FAULT_STALL=${FAULT_STALL:-180}
+
+_run_activity() {
+	echo "$(cat "$RUNS/$CUR_RUN"/*.log "$RUNS/$CUR_RUN/ledger.ndjson" 2>/dev/null |
+		wc -c) $(find "$SPOOL" 2>/dev/null | wc -l)"
+}
+
+# wait_pipeline: the driver and all its stages must end, making progress
+# until they do; RUN_RC is the driver's exit status.
 wait_pipeline() {
-	local limit=${1:-60} i
-	for i in $(seq 1 $((limit * 10))); do
-		gz_alive "$PIPE_PID" || break
-		sleep 0.1
+	local seen now still=0
+	seen=$(_run_activity)
+	while gz_alive "$PIPE_PID"; do
+		sleep 0.2
+		now=$(_run_activity)
+		if [ "$now" != "$seen" ]; then
+			seen=$now
+			still=0
+		elif [ $((still += 1)) -ge $((FAULT_STALL * 5)) ]; then
+			echo "pipeline $CUR_RUN hung: no progress in ${FAULT_STALL}s:" >&2
+			fault_procs >&2
+			kill -KILL "$PIPE_PID" 2>/dev/null
+			return 1
+		fi
 	done
-	if gz_alive "$PIPE_PID"; then
-		echo "pipeline $CUR_RUN still running after ${limit}s:" >&2
-		fault_procs >&2
-		kill -KILL "$PIPE_PID" 2>/dev/null
-		return 1
-	fi
 	RUN_RC=0
 	wait "$PIPE_PID" || RUN_RC=$?
 	PIPE_PID=
@@ -142,14 +156,23 @@ ok_count() {
 	pg_sql "SELECT count(*) FROM fault_expect WHERE kind = 'ok'"
 }
 
-# wait_progress N [SECONDS]: until at least N gazettes are marked.
+# wait_progress N: until at least N gazettes are marked; fails when the run
+# ends first or stops making progress for FAULT_STALL seconds.
 wait_progress() {
-	local n=$1 limit=${2:-60} i
-	for i in $(seq 1 $((limit * 20))); do
-		[ "$(processed_count)" -ge "$n" ] && return 0
+	local n=$1 seen now still=0
+	seen=$(_run_activity)
+	until [ "$(processed_count)" -ge "$n" ]; do
 		gz_alive "$PIPE_PID" || break
-		sleep 0.05
+		sleep 0.1
+		now=$(_run_activity)
+		if [ "$now" != "$seen" ]; then
+			seen=$now
+			still=0
+		elif [ $((still += 1)) -ge $((FAULT_STALL * 10)) ]; then
+			break
+		fi
 	done
+	[ "$(processed_count)" -ge "$n" ] && return 0
 	echo "wait_progress: $(processed_count) processed, wanted $n" >&2
 	return 1
 }

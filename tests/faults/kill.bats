@@ -28,7 +28,7 @@ kill_stage_test() {
 	gz_alive "$pid"
 	kill -KILL "$pid"
 	corpus_fast_listing
-	wait_pipeline 60
+	wait_pipeline
 	[ "$RUN_RC" -ne 0 ]
 	[ "$(processed_count)" -lt "$(ok_count)" ]  # stopped before the end
 	check_after_kill fault
@@ -100,7 +100,7 @@ release_commits() {
 	start_pipeline fault
 	wait_progress 60
 	kill -TERM "$PIPE_PID"
-	wait_pipeline 60
+	wait_pipeline
 	[ "$RUN_RC" -ne 0 ]
 	[ "$(processed_count)" -lt "$(ok_count)" ]  # stopped before the end
 	check_after_kill fault
@@ -132,7 +132,7 @@ release_commits() {
 	pid=$(stage_pid fault index)
 	kill -KILL "$pid"
 	release_commits open
-	wait_pipeline 60
+	wait_pipeline
 	[ "$RUN_RC" -eq 137 ]
 	check_after_kill fault
 
@@ -147,7 +147,7 @@ release_commits() {
 	pid=$(stage_pid fault index)
 	kill -KILL "$pid"
 	release_commits fail
-	wait_pipeline 60
+	wait_pipeline
 	[ "$RUN_RC" -eq 137 ]
 	# The batch held in its COMMIT: ledger lines saying marked, rows not.
 	[ -n "$(ledger_unconfirmed fault)" ]

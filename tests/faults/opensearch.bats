@@ -46,7 +46,7 @@ checksums() {
 	start_pipeline fault --index-retries=3
 	wait_progress 80
 	opensearch_fault '{"down": true}'
-	wait_pipeline 60
+	wait_pipeline
 	[ "$RUN_RC" -eq 3 ]
 	[ "$(processed_count)" -lt "$(ok_count)" ]  # stopped before the end
 	check_after_kill fault

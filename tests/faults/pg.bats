@@ -17,7 +17,7 @@ teardown() { fault_teardown; }
 	start_pipeline fault
 	wait_progress 60
 	pg_restart
-	wait_pipeline 60
+	wait_pipeline
 	check_after_fault fault
 
 	run_pipeline rerun

@@ -2,12 +2,14 @@
 # mid-run, and check the five invariants of issue 6 after it.
 # Needs common.bash, pg.bash, s3.bash, opensearch.bash and corpus.bash.
 #
-#   fault_setup_file / fault_teardown_file / fault_setup
+#   fault_setup_file / fault_teardown_file / fault_setup / fault_teardown
 #                       services once per file; a fresh corpus, index,
-#                       spool and fault set per test
-#   run_pipeline NAME [ARGS]   gz-pipeline in the foreground (RUN_RC)
+#                       spool and fault set per test; whatever a failed
+#                       test's run left is killed before the next test
+#   run_pipeline NAME [ARGS]   gz-pipeline to its end (RUN_RC)
 #   start_pipeline NAME [ARGS] the same in the background (PIPE_PID)
-#   wait_pipeline [SECONDS]    wait for it (RUN_RC); fails on a hang
+#   wait_pipeline              wait for it (RUN_RC); fails on a hang (no
+#                              progress for FAULT_STALL seconds)
 #   wait_progress N            until N gazettes are marked processed
 #   wait_stage_pid NAME STAGE  print the pid of a live stage of a run
 #   check_after_fault NAME     invariants 1, 2, 3 (as a complete run), 5
@@ -18,6 +20,7 @@
 # Every check prints what broke (ids, counts) before failing.
 
 FAULT_INDEX=querido-diario
+FAULT_BATCH_DOCS=50
 # A marker in the environment of every process a run starts, so a leftover
 # is found whatever its name (converters get a clean environment: they are
 # found by the spool path on their command line instead).
@@ -38,6 +41,29 @@ fault_teardown_file() {
 	opensearch_stop
 	s3_stop
 	pg_stop
+}
+
+# fault_teardown: a test that failed mid-run leaves its run going, which
+# would go on marking the next test's corpus (same ids, same checksums) and
+# break that test's invariants.  Kill the driver and every process the run
+# started, each by its pid (they carry this test's marker), until none is
+# left; a gz-list page waiting for corpus_gate_listing's gate gets it open.
+fault_teardown() {
+	local procs pid i
+	corpus_open_gate 2>/dev/null
+	for i in $(seq 1 100); do
+		procs=$(fault_procs)
+		[ -z "$procs" ] && break
+		for pid in $(echo "$procs" | cut -d' ' -f1); do
+			kill -KILL "$pid" 2>/dev/null
+		done
+		sleep 0.1
+	done
+	if [ -n "${PIPE_PID:-}" ]; then
+		wait "$PIPE_PID" 2>/dev/null
+		PIPE_PID=
+	fi
+	[ -z "$procs" ] || { echo "fault_teardown: still running: $procs" >&2; return 1; }
 }
 
 fault_setup() {
@@ -70,16 +96,13 @@ _pipeline_cmd() {
 		--list-mode=unprocessed --list-page-size=50 --list-progress=0
 		--fetch-spool="$SPOOL" --fetch-jobs=8 --fetch-progress=0
 		--extract-jobs=4 --extract-progress=0
-		--index-create-index --index-batch-docs=50 --index-flush-ms=50
+		--index-create-index --index-batch-docs="$FAULT_BATCH_DOCS" --index-flush-ms=50
 		--index-progress=0 "$@")
 }
 
 run_pipeline() {
-	_pipeline_cmd "$@"
-	RUN_RC=0
-	timeout 120 "${PIPE_CMD[@]}" 2>"$RUNS/$1/pipeline.err" || RUN_RC=$?
-	echo "pipeline $1 exit $RUN_RC" >&2
-	[ "$RUN_RC" -ne 124 ] || { echo "pipeline $1 hung" >&2; return 1; }
+	start_pipeline "$@"
+	wait_pipeline
 }
 
 start_pipeline() {
@@ -89,19 +112,35 @@ start_pipeline() {
 	PIPE_PID=$!
 }
 
-# wait_pipeline [SECONDS]: the driver and all its stages must end in time.
+# FAULT_STALL: seconds a run may go without progress (its ledger or logs
+# growing, files coming and going in the spool) before it counts as hung.
+# Progress, not a total time: on a loaded machine a sound run only takes
+# longer.
+FAULT_STALL=${FAULT_STALL:-180}
+
+_run_activity() {
+	echo "$(cat "$RUNS/$CUR_RUN"/*.log "$RUNS/$CUR_RUN/ledger.ndjson" 2>/dev/null |
+		wc -c) $(find "$SPOOL" 2>/dev/null | wc -l)"
+}
+
+# wait_pipeline: the driver and all its stages must end, making progress
+# until they do; RUN_RC is the driver's exit status.
 wait_pipeline() {
-	local limit=${1:-60} i
-	for i in $(seq 1 $((limit * 10))); do
-		gz_alive "$PIPE_PID" || break
-		sleep 0.1
+	local seen now still=0
+	seen=$(_run_activity)
+	while gz_alive "$PIPE_PID"; do
+		sleep 0.2
+		now=$(_run_activity)
+		if [ "$now" != "$seen" ]; then
+			seen=$now
+			still=0
+		elif [ $((still += 1)) -ge $((FAULT_STALL * 5)) ]; then
+			echo "pipeline $CUR_RUN hung: no progress in ${FAULT_STALL}s:" >&2
+			fault_procs >&2
+			kill -KILL "$PIPE_PID" 2>/dev/null
+			return 1
+		fi
 	done
-	if gz_alive "$PIPE_PID"; then
-		echo "pipeline $CUR_RUN still running after ${limit}s:" >&2
-		fault_procs >&2
-		kill -KILL "$PIPE_PID" 2>/dev/null
-		return 1
-	fi
 	RUN_RC=0
 	wait "$PIPE_PID" || RUN_RC=$?
 	PIPE_PID=
@@ -117,14 +156,23 @@ ok_count() {
 	pg_sql "SELECT count(*) FROM fault_expect WHERE kind = 'ok'"
 }
 
-# wait_progress N [SECONDS]: until at least N gazettes are marked.
+# wait_progress N: until at least N gazettes are marked; fails when the run
+# ends first or stops making progress for FAULT_STALL seconds.
 wait_progress() {
-	local n=$1 limit=${2:-60} i
-	for i in $(seq 1 $((limit * 20))); do
-		[ "$(processed_count)" -ge "$n" ] && return 0
+	local n=$1 seen now still=0
+	seen=$(_run_activity)
+	until [ "$(processed_count)" -ge "$n" ]; do
 		gz_alive "$PIPE_PID" || break
-		sleep 0.05
+		sleep 0.1
+		now=$(_run_activity)
+		if [ "$now" != "$seen" ]; then
+			seen=$now
+			still=0
+		elif [ $((still += 1)) -ge $((FAULT_STALL * 10)) ]; then
+			break
+		fi
 	done
+	[ "$(processed_count)" -ge "$n" ] && return 0
 	echo "wait_progress: $(processed_count) processed, wanted $n" >&2
 	return 1
 }
@@ -231,13 +279,17 @@ check_ledger_partial() {
 		echo "invariant 3 broken in $name: ledger ids never listed: $stray" >&2
 		return 1
 	fi
-	_check_ledger_marks "$name"
+	_check_ledger_marks "$name" partial
 }
 
 # Every gazette marked during the run is a ledger line with gz.index (and
-# marked true); no ledger line says indexed+marked for an unprocessed one.
+# marked true); no ledger line says indexed+marked for an unprocessed one,
+# but in a partial ledger (partial): gz-index writes a batch's lines before
+# its marks commit, so a kill -9 between the two, or a COMMIT that fails,
+# leaves that batch's lines saying marked; they must then be the last lines
+# of the ledger that say marked, at most one batch of them.
 _check_ledger_marks() {
-	local name=$1 dir="$RUNS/$1" now newly acked bad
+	local name=$1 partial=${2:-} dir="$RUNS/$1" now newly acked bad
 	now=$(pg_sql "SELECT id FROM gazettes WHERE processed ORDER BY id")
 	newly=$(comm -13 <(sort "$dir/processed-before") <(echo "$now" | sort) | sort -n)
 	acked=$(jq -r 'select(.gz.index.marked == true) | .id' "$dir/ledger.ndjson" | sort -n)
@@ -247,10 +299,41 @@ _check_ledger_marks() {
 		return 1
 	fi
 	bad=$(comm -13 <(echo "$now" | sort) <(echo "$acked" | sort))
-	if [ -n "$bad" ]; then
+	[ -z "$bad" ] && return 0
+	if [ -z "$partial" ]; then
 		echo "invariant 2 broken in $name: ledger says marked, database says not:" $bad >&2
 		return 1
 	fi
+	_check_unconfirmed_tail "$name" "$bad"
+}
+
+# ledger_unconfirmed NAME: ids whose ledger line says marked while the
+# database says not processed.
+ledger_unconfirmed() {
+	local now
+	now=$(pg_sql "SELECT id FROM gazettes WHERE processed ORDER BY id")
+	comm -13 <(echo "$now" | sort) \
+		<(jq -r 'select(.gz.index.marked == true) | .id' "$RUNS/$1/ledger.ndjson" | sort) |
+		sort -n
+}
+
+# _check_unconfirmed_tail NAME IDS: no line that says marked comes after
+# the first of those lines but those lines, and they are one batch at most.
+_check_unconfirmed_tail() {
+	jq -rn --argjson bad "[$(echo $2 | tr ' ' ',')]" --argjson max "$FAULT_BATCH_DOCS" '
+		[inputs] as $l |
+		([range(0; $l | length) | select($l[.].id as $i | $bad | index($i))] | min) as $first |
+		[$l[$first:][] | select(.gz.index.marked == true) | .id] as $after |
+		if ($bad | length) > $max then
+			"invariant 2 broken: \($bad | length) lines say marked in vain, more than one batch (\($max))"
+		elif ($after - $bad | length) > 0 then
+			"invariant 2 broken: lines that say marked, rightly, follow one that says it in vain: \($after - $bad)"
+		else empty end
+		| ., ("" | halt_error(1))
+	' "$RUNS/$1/ledger.ndjson" >&2 || {
+		echo "(ledger says marked, database says not: $2)" >&2
+		return 1
+	}
 }
 
 # Invariant 5: nothing left in the spool (dot files included) or in the

@@ -19,6 +19,7 @@ load invariants
 setup_file() { fault_setup_file; }
 teardown_file() { fault_teardown_file; }
 setup() { fault_setup; }
+teardown() { fault_teardown; }
 
 # failed_ids RUN JQ-FILTER: ids of the run's ledger lines with gz.error
 # matching the filter.

@@ -1,9 +1,10 @@
 /*
  * answer — what to do with OpenSearch's answer to a bulk request: every
- * item read; 2xx acknowledged (marked, then written to the ledger); 429 and
- * 5xx items sent again inside later batches; other items failed with
- * OpenSearch's error type and reason; whole-request 429/502/503/504 and
- * transport errors retried with the batch whole; 413 split in halves.
+ * item read; 2xx acknowledged (marked, their ledger lines written before the
+ * marks commit); 429 and 5xx items sent again inside later batches; other
+ * items failed with OpenSearch's error type and reason; whole-request
+ * 429/502/503/504 and transport errors retried with the batch whole; 413
+ * split in halves.
  */
 #include "run.h"
 #include "cli.h"
@@ -18,8 +19,11 @@
 #include <unistd.h>
 
 /*
- * Acknowledged documents: mark them (one statement), then write their
- * ledger lines.  A line with gz.index therefore means indexed and marked.
+ * Acknowledged documents: mark them in a transaction, write their ledger
+ * lines, then commit.  A line with gz.index therefore means indexed and
+ * marked, and no gazette is ever marked without its line, whenever gz-index
+ * dies: a kill between the lines and the COMMIT leaves this batch's lines
+ * saying marked for rows that are not (see gz-index(1) "Ledger").
  */
 static void
 acknowledge(struct run *r, struct doc **docs, size_t n)
@@ -31,7 +35,7 @@ acknowledge(struct run *r, struct doc **docs, size_t n)
 		return;
 	/* Once the database failed past its retries, don't wait on it again. */
 	if (r->mark != NULL && (r->mark_broken ||
-	    mark_docs(r->mark, docs, n) != 0)) {
+	    mark_begin(r->mark, docs, n) != 0)) {
 		mark_failed = r->mark_broken = true;
 		run_fatal(r, EXIT_FATAL, "interrupted", "stopping: nothing "
 		    "more can be marked processed");
@@ -52,6 +56,7 @@ acknowledge(struct run *r, struct doc **docs, size_t n)
 		if (mark_failed) {
 			run_fail_doc(r, d, "mark_failed", "indexed, but the "
 			    "database could not mark it processed", 0, true);
+			docs[i] = NULL;
 			continue;
 		}
 		if (r->mark != NULL && !d->marked && d->gid >= 0)
@@ -62,8 +67,25 @@ acknowledge(struct run *r, struct doc **docs, size_t n)
 		stats_observe_duration(clock_monotonic() - d->read_at);
 		gz_stats.inflight--;
 		run_put_line(r, jv_copy(d->ledger));
-		doc_free(d);
 	}
+	/*
+	 * The lines must have left the process before the marks commit, or a
+	 * kill could leave a gazette marked with no line: wait for the writer
+	 * (a stalled reader pauses marking here; a failed stdout stops the
+	 * run, and what was acknowledged is still committed).
+	 */
+	if (!mark_failed && r->mark != NULL && ledger_errno() == 0)
+		(void)ledger_flush(true);
+	if (!mark_failed && r->mark != NULL && mark_commit(r->mark) != 0) {
+		r->mark_broken = true;
+		run_fatal(r, EXIT_FATAL, "interrupted", "stopping: the last "
+		    "%zu ledger lines that say marked are not: their marks "
+		    "could not be committed, and a rerun lists them again",
+		    n);
+	}
+	for (i = 0; i < n; i++)
+		if (docs[i] != NULL)
+			doc_free(docs[i]);
 }
 
 /* A batch OpenSearch did not take as a whole: again later, or give up. */

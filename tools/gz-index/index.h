@@ -223,11 +223,15 @@ struct mark *mark_open(const char *db, const struct retry_policy *retry,
     int *status);
 void mark_close(struct mark *m);
 /*
- * Marks the documents' gazettes processed in one statement and sets
- * d->marked for the rows that matched.  Returns 0, or EXIT_FATAL when the
- * database failed past the retries.
+ * Marks the documents' gazettes processed with one statement, in two steps
+ * so that their ledger lines can be written in between, before anything is
+ * committed: mark_begin runs the statement in a transaction it leaves open
+ * and sets d->marked for the rows that matched; mark_commit commits it
+ * (docs must live until then).  Each returns 0, or EXIT_FATAL when the
+ * database failed past the retries (then nothing is left open).
  */
-int mark_docs(struct mark *m, struct doc **docs, size_t n);
+int mark_begin(struct mark *m, struct doc **docs, size_t n);
+int mark_commit(struct mark *m);
 /* A claimed gazette failed here or upstream: expire its claim (batched). */
 void mark_release(struct mark *m, long long gid);
 /* Sends the pending releases when due, or at once with now. */

@@ -7,6 +7,13 @@
  * matches nothing and stays unprocessed (DESIGN.md "Database tables").
  * RETURNING says which rows matched, so the ledger can tell.
  *
+ * The statement runs in a transaction that stays open while the batch's
+ * ledger lines are written (mark_begin, then mark_commit): a kill -9 at any
+ * moment then never leaves a gazette marked without its ledger line.  The
+ * lines of a batch whose COMMIT never landed say marked for rows that are
+ * not: only the last batch of a run that died, and the database, which a
+ * rerun reads, is right.
+ *
  * Claims (gz-list --claim, gz-list(1) CLAIMS): when the gz_claims table
  * exists and records carry gz.claim, the same statement deletes the claims
  * of the gazettes it marked and expires those of the ones it could not, and
@@ -60,8 +67,17 @@ struct mark {
 	long long *release;	/* gazettes whose claims to expire */
 	size_t nrelease, release_cap;
 	double release_since;
+	/* The batch whose marks are in an open transaction (mark_begin). */
+	struct doc **docs;
+	size_t ndocs;
+	char *ids, *sums, *released;
+	const char *values[3];
+	bool claims_now;	/* this batch settles claims too */
+	bool open;		/* BEGIN and UPDATE done, COMMIT not yet */
 	char error[400];
 };
+
+static void forget_batch(struct mark *);
 
 struct mark *
 mark_open(const char *db, const struct retry_policy *retry, int *status)
@@ -110,6 +126,7 @@ mark_close(struct mark *m)
 		return;
 	PQfinish(m->conn);
 	db_target_free(m->target);
+	forget_batch(m);
 	free(m->release);
 	free(m);
 }
@@ -200,22 +217,30 @@ cmp_ll(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Sets marked on every document whose row the UPDATE returned. */
-static void
+/*
+ * Sets marked on every document whose row the UPDATE returned; returns how
+ * many documents changed their flag (0 the first time matters not).
+ */
+static size_t
 read_marked(PGresult *res, struct doc **docs, size_t n)
 {
 	int rows = PQntuples(res), r;
 	long long *got = xmalloc(((size_t)rows + 1) * sizeof *got);
-	size_t i;
+	size_t i, changed = 0;
+	bool was;
 
 	for (r = 0; r < rows; r++)
 		got[r] = strtoll(PQgetvalue(res, r, 0), NULL, 10);
 	qsort(got, (size_t)rows, sizeof *got, cmp_ll);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		was = docs[i]->marked;
 		docs[i]->marked = markable(docs[i]) &&
 		    bsearch(&docs[i]->gid, got, (size_t)rows, sizeof *got,
 		    cmp_ll) != NULL;
+		changed += was != docs[i]->marked;
+	}
 	free(got);
+	return changed;
 }
 
 /* Reconnects after a lost connection; false when it failed this time. */
@@ -229,6 +254,50 @@ reconnect(struct mark *m)
 	return m->conn != NULL;
 }
 
+enum outcome { DONE, LOST, FAILED };
+
+/*
+ * Runs sql once (with values, or as a plain command when n is 0): DONE with
+ * *resp set (when resp is not NULL), LOST when the connection went, FAILED
+ * when the database refused it.  m->error says why not.
+ */
+static enum outcome
+once(struct mark *m, const char *sql, int n, const char *const *values,
+    PGresult **resp)
+{
+	PGresult *res;
+
+	if ((m->conn == NULL || db_connection_lost(m->conn)) && !reconnect(m))
+		return LOST;
+	res = n > 0 ? PQexecParams(m->conn, sql, n, NULL, values, NULL, NULL,
+	    0) : PQexec(m->conn, sql);
+	if (PQresultStatus(res) == PGRES_TUPLES_OK ||
+	    PQresultStatus(res) == PGRES_COMMAND_OK) {
+		if (resp != NULL)
+			*resp = res;
+		else
+			PQclear(res);
+		return DONE;
+	}
+	db_error_line(res != NULL ? PQresultErrorMessage(res) :
+	    PQerrorMessage(m->conn), m->error, sizeof m->error);
+	PQclear(res);
+	return db_connection_lost(m->conn) ? LOST : FAILED;
+}
+
+/* After a lost connection: false once the retries are spent. */
+static bool
+again(struct mark *m, int *attempt)
+{
+	if (!retry_allowed(m->retry, ++*attempt)) {
+		log_error("cannot mark gazettes processed in %s after %d "
+		    "attempts: %s", db_describe(m->target), *attempt, m->error);
+		return false;
+	}
+	return retry_sleep(m->retry, *attempt, retry_delay(m->retry,
+	    *attempt, 0), m->error);
+}
+
 /*
  * Runs sql until it succeeds, reconnecting after a lost connection with the
  * shared backoff.  Returns the result, or NULL after logging why not.
@@ -237,36 +306,58 @@ static PGresult *
 execute(struct mark *m, const char *sql, int n, const char *const *values)
 {
 	int attempt = 0;
+	PGresult *res;
 
 	for (;;) {
-		PGresult *res;
-
-		if ((m->conn != NULL && !db_connection_lost(m->conn)) ||
-		    reconnect(m)) {
-			res = PQexecParams(m->conn, sql, n, NULL, values, NULL,
-			    NULL, 0);
-			if (PQresultStatus(res) == PGRES_TUPLES_OK ||
-			    PQresultStatus(res) == PGRES_COMMAND_OK)
-				return res;
-			db_error_line(PQresultErrorMessage(res), m->error,
-			    sizeof m->error);
-			PQclear(res);
-			if (!db_connection_lost(m->conn)) {
-				log_error("marking gazettes processed failed: "
-				    "%s", m->error);
-				return NULL;
-			}
-		}
-		if (!retry_allowed(m->retry, ++attempt)) {
-			log_error("cannot mark gazettes processed in %s after "
-			    "%d attempts: %s", db_describe(m->target), attempt,
+		switch (once(m, sql, n, values, &res)) {
+		case DONE:
+			return res;
+		case FAILED:
+			log_error("marking gazettes processed failed: %s",
 			    m->error);
 			return NULL;
+		case LOST:
+			if (!again(m, &attempt))
+				return NULL;
 		}
-		if (!retry_sleep(m->retry, attempt, retry_delay(m->retry,
-		    attempt, 0), m->error))
-			return NULL;
 	}
+}
+
+/*
+ * BEGIN and the marking statement, leaving the transaction open: DONE with
+ * the documents' marked flags set (*changed: how many flags moved), or
+ * LOST / FAILED with nothing left open.
+ */
+static enum outcome
+begin_update(struct mark *m, size_t *changed)
+{
+	enum outcome o;
+	PGresult *res;
+
+	if ((o = once(m, "BEGIN", 0, NULL, NULL)) != DONE)
+		return o;
+	o = once(m, m->claims_now ? mark_claims_sql : mark_sql,
+	    m->claims_now ? 3 : 2, m->values, &res);
+	if (o != DONE) {
+		if (o == FAILED)	/* an aborted transaction: end it */
+			(void)once(m, "ROLLBACK", 0, NULL, NULL);
+		return o;
+	}
+	*changed = read_marked(res, m->docs, m->ndocs);
+	PQclear(res);
+	return DONE;
+}
+
+static void
+forget_batch(struct mark *m)
+{
+	free(m->ids);
+	free(m->sums);
+	free(m->released);
+	m->ids = m->sums = m->released = NULL;
+	m->docs = NULL;
+	m->ndocs = 0;
+	m->open = false;
 }
 
 static bool
@@ -281,31 +372,95 @@ any_claimed(struct doc **docs, size_t n)
 }
 
 int
-mark_docs(struct mark *m, struct doc **docs, size_t n)
+mark_begin(struct mark *m, struct doc **docs, size_t n)
 {
-	char *ids = NULL, *sums = NULL, *released = NULL;
-	const char *values[3];
-	bool claims = m->claims && (m->nrelease > 0 || any_claimed(docs, n));
-	PGresult *res;
+	size_t changed;
+	int attempt = 0;
 
-	if (build_arrays(docs, n, &ids, &sums) == 0) {
-		free(ids);
-		free(sums);
+	m->claims_now = m->claims && (m->nrelease > 0 ||
+	    any_claimed(docs, n));
+	if (build_arrays(docs, n, &m->ids, &m->sums) == 0) {
+		forget_batch(m);
 		return 0;
 	}
-	values[0] = ids;
-	values[1] = sums;
-	if (claims)
-		values[2] = released = take_releases(m);
-	res = execute(m, claims ? mark_claims_sql : mark_sql, claims ? 3 : 2,
-	    values);
-	if (res != NULL)
-		read_marked(res, docs, n);
-	PQclear(res);
-	free(ids);
-	free(sums);
-	free(released);
-	return res != NULL ? 0 : EXIT_FATAL;
+	m->docs = docs;
+	m->ndocs = n;
+	m->values[0] = m->ids;
+	m->values[1] = m->sums;
+	if (m->claims_now)
+		m->values[2] = m->released = take_releases(m);
+	for (;;) {
+		switch (begin_update(m, &changed)) {
+		case DONE:
+			m->open = true;
+			return 0;
+		case FAILED:
+			log_error("marking gazettes processed failed: %s",
+			    m->error);
+			forget_batch(m);
+			return EXIT_FATAL;
+		case LOST:
+			if (!again(m, &attempt)) {
+				forget_batch(m);
+				return EXIT_FATAL;
+			}
+		}
+	}
+}
+
+int
+mark_commit(struct mark *m)
+{
+	int attempt = 0, rc = 0;
+	size_t changed;
+	enum outcome o;
+
+	if (!m->open)
+		return 0;
+	for (;;) {
+		PGresult *res;
+
+		if ((o = once(m, "COMMIT", 0, NULL, &res)) == DONE) {
+			/* An aborted transaction "commits" as ROLLBACK. */
+			if (strcmp(PQcmdStatus(res), "COMMIT") != 0) {
+				snprintf(m->error, sizeof m->error, "the "
+				    "transaction ended in %s", PQcmdStatus(res));
+				o = FAILED;
+			}
+			PQclear(res);
+		}
+		if (o == DONE)
+			break;
+		if (o == FAILED) {
+			log_error("committing the marks failed: %s", m->error);
+			rc = EXIT_FATAL;
+			break;
+		}
+		/*
+		 * Lost with the COMMIT in flight: it may or may not have
+		 * landed.  The statement is idempotent (a row marked already
+		 * still matches), so the whole transaction runs again.
+		 */
+		do {
+			if (!again(m, &attempt)) {
+				rc = EXIT_FATAL;
+				goto out;
+			}
+		} while ((o = begin_update(m, &changed)) == LOST);
+		if (o == FAILED) {
+			log_error("marking gazettes processed failed: %s",
+			    m->error);
+			rc = EXIT_FATAL;
+			break;
+		}
+		if (changed > 0)
+			log_warn("%zu gazettes changed while their marks were "
+			    "retried: their ledger lines may say otherwise",
+			    changed);
+	}
+out:
+	forget_batch(m);
+	return rc;
 }
 
 void

@@ -25,6 +25,21 @@ SANFLAGS = -O2
 endif
 
 BUILD    = build/$(VARIANT)
+
+# One version for the tools, their metrics, the ledger and the .deb: what
+# `git describe` says of the latest vX.Y.Z tag, else the VERSION file.
+# lib/version.c alone sees it; the stamp changes only with the version.
+GZ_VERSION := $(shell git describe --tags --match 'v[0-9]*' 2>/dev/null | \
+	sed 's/^v//')
+ifeq ($(GZ_VERSION),)
+GZ_VERSION := $(shell cat VERSION)
+endif
+VERSION_STAMP = $(BUILD)/version.stamp
+$(shell mkdir -p $(BUILD) && \
+    [ "$$(cat $(VERSION_STAMP) 2>/dev/null)" = '$(GZ_VERSION)' ] || \
+    echo '$(GZ_VERSION)' >$(VERSION_STAMP))
+$(BUILD)/lib/version.o: $(VERSION_STAMP)
+$(BUILD)/lib/version.o: CFLAGS += -DGZ_VERSION='"$(GZ_VERSION)"'
 CFLAGS  ?=
 CFLAGS  += -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -g \
 	   $(SANFLAGS) -Ilib $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

@@ -12,7 +12,7 @@ libzip-dev libxml2-dev libssl-dev
 postgresql-15 postgresql-client-15
 poppler-utils catdoc antiword odt2txt docx2txt file
 bats bats-assert bats-support bats-file jq curl
-python3 python3-botocore
+python3 python3-botocore python3-yaml
 prometheus prometheus-pushgateway
 mandoc time iproute2 procps util-linux
 "

@@ -55,7 +55,7 @@ TOOL_BIN = $(TOOLS:%=$(BUILD)/bin/%)
 TEST_BIN = $(patsubst tests/progs/%.c,$(BUILD)/test/%,$(wildcard tests/progs/*.c))
 
 .PHONY: all bin deps test test-release test-sanitize demo install uninstall \
-	deb clean lint bench bench-list check-deps fuzz
+	deb version clean lint bench bench-list check-deps fuzz
 .SUFFIXES:
 # Keep object files: they are inputs of later links, not throwaway steps.
 .SECONDARY:
@@ -158,6 +158,10 @@ uninstall:
 	for d in $(sort $(dir $(SHARE_GZ))); do \
 	    rmdir $(DESTDIR)$(PREFIX)/share/gz/$$d 2>/dev/null; done; \
 	    rmdir $(DESTDIR)$(PREFIX)/share/gz 2>/dev/null; true
+
+# make -s version: the version string the tools are built with.
+version:
+	@echo '$(GZ_VERSION)'
 
 # make deb: DEB_DIR/gz_VERSION_ARCH.deb, built by contrib/deb/build.sh
 # with dpkg-deb from a make install into a staging root.

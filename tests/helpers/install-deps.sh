@@ -5,6 +5,7 @@
 set -eu
 
 # libclang-rt-14-dev: libFuzzer for `make fuzz` (clang only recommends it).
+# lintian, man-db and systemd (systemd-analyze): `make deb` and its test.
 PACKAGES="
 build-essential pkg-config clang libclang-rt-14-dev
 libcurl4-openssl-dev libpq-dev libjq-dev libmagic-dev zlib1g-dev
@@ -15,6 +16,7 @@ bats bats-assert bats-support bats-file jq curl
 python3 python3-botocore python3-yaml
 prometheus prometheus-pushgateway
 mandoc time iproute2 procps util-linux
+lintian man-db systemd
 "
 
 missing=""

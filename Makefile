@@ -5,7 +5,8 @@
 #   make SANITIZE=1      ASan + UBSan build (into build/sanitize, bin/ untouched)
 #   make test            install missing packages, build both variants, run every test
 #   make demo            install missing packages, build, run the pipeline on demo/
-#   make install PREFIX=/usr/local
+#   make install PREFIX=/usr/local   (make uninstall with the same PREFIX)
+#   make deb             a Debian package in build/deb (contrib/deb/build.sh)
 #   make bench-list      gz-list against psql \copy on 1,000,000 rows, alone
 #   make lint            banned functions and man page lint
 #   make fuzz            libFuzzer targets in fuzz/, FUZZ_SECONDS (60) each
@@ -25,6 +26,21 @@ SANFLAGS = -O2
 endif
 
 BUILD    = build/$(VARIANT)
+
+# One version for the tools, their metrics, the ledger and the .deb: what
+# `git describe` says of the latest vX.Y.Z tag, else the VERSION file.
+# lib/version.c alone sees it; the stamp changes only with the version.
+GZ_VERSION := $(shell git describe --tags --match 'v[0-9]*' 2>/dev/null | \
+	sed 's/^v//')
+ifeq ($(GZ_VERSION),)
+GZ_VERSION := $(shell cat VERSION)
+endif
+VERSION_STAMP = $(BUILD)/version.stamp
+$(shell mkdir -p $(BUILD) && \
+    [ "$$(cat $(VERSION_STAMP) 2>/dev/null)" = '$(GZ_VERSION)' ] || \
+    echo '$(GZ_VERSION)' >$(VERSION_STAMP))
+$(BUILD)/lib/version.o: $(VERSION_STAMP)
+$(BUILD)/lib/version.o: CFLAGS += -DGZ_VERSION='"$(GZ_VERSION)"'
 CFLAGS  ?=
 CFLAGS  += -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -g \
 	   $(SANFLAGS) -Ilib $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -38,8 +54,8 @@ TOOL_BIN = $(TOOLS:%=$(BUILD)/bin/%)
 # Test-only programs: each tests/progs/NAME.c links into build/VARIANT/test/NAME.
 TEST_BIN = $(patsubst tests/progs/%.c,$(BUILD)/test/%,$(wildcard tests/progs/*.c))
 
-.PHONY: all bin deps test test-release test-sanitize demo install clean lint \
-	bench bench-list check-deps fuzz
+.PHONY: all bin deps test test-release test-sanitize demo install uninstall \
+	deb version clean lint bench bench-list check-deps fuzz
 .SUFFIXES:
 # Keep object files: they are inputs of later links, not throwaway steps.
 .SECONDARY:
@@ -109,12 +125,52 @@ lint:
 	    "counting them again here counts them twice" >&2; exit 1; }
 	@mandoc -Tlint -Wwarning man/* && echo "lint: ok"
 
+# What make install puts under PREFIX, besides the tools and man pages: the
+# bash completion (one name per command) and contrib/ as examples in
+# share/gz.  make uninstall removes exactly these.
+COMPLETIONS = $(TOOLS) gz-pipeline
+SHARE_GZ    = grafana/gz.json grafana/provisioning.yml \
+	      prometheus/gz-rules.yml prometheus/gz-rules.test.yml \
+	      systemd/gz-worker@.service systemd/gz-worker@.timer \
+	      systemd/gz-backlog.service systemd/gz-backlog.timer \
+	      cron/gz kubernetes/gz-backlog-job.yaml kubernetes/gz-shards-job.yaml
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
-	    $(DESTDIR)$(PREFIX)/share/man/man7
-	install -m 755 $(TOOLS:%=bin/%) $(wildcard bin/gz-pipeline) $(DESTDIR)$(PREFIX)/bin
+	    $(DESTDIR)$(PREFIX)/share/man/man7 \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+	install -m 755 $(TOOLS:%=bin/%) bin/gz-pipeline $(DESTDIR)$(PREFIX)/bin
 	install -m 644 $(wildcard man/*.1) $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 644 man/gz.7 $(DESTDIR)$(PREFIX)/share/man/man7
+	install -m 644 contrib/bash-completion/gz \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/gz-pipeline
+	for t in $(TOOLS); do ln -sf gz-pipeline \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/$$t; done
+	for f in $(SHARE_GZ); do \
+	    install -d $(DESTDIR)$(PREFIX)/share/gz/$${f%/*} && \
+	    install -m 644 contrib/$$f $(DESTDIR)$(PREFIX)/share/gz/$$f || exit 1; \
+	done
+
+uninstall:
+	rm -f $(TOOLS:%=$(DESTDIR)$(PREFIX)/bin/%) \
+	    $(DESTDIR)$(PREFIX)/bin/gz-pipeline \
+	    $(patsubst man/%,$(DESTDIR)$(PREFIX)/share/man/man1/%,$(wildcard man/*.1)) \
+	    $(DESTDIR)$(PREFIX)/share/man/man7/gz.7 \
+	    $(COMPLETIONS:%=$(DESTDIR)$(PREFIX)/share/bash-completion/completions/%) \
+	    $(SHARE_GZ:%=$(DESTDIR)$(PREFIX)/share/gz/%)
+	for d in $(sort $(dir $(SHARE_GZ))); do \
+	    rmdir $(DESTDIR)$(PREFIX)/share/gz/$$d 2>/dev/null; done; \
+	    rmdir $(DESTDIR)$(PREFIX)/share/gz 2>/dev/null; true
+
+# make -s version: the version string the tools are built with.
+version:
+	@echo '$(GZ_VERSION)'
+
+# make deb: DEB_DIR/gz_VERSION_ARCH.deb, built by contrib/deb/build.sh
+# with dpkg-deb from a make install into a staging root.
+DEB_DIR ?= build/deb
+deb: all
+	@sh contrib/deb/build.sh '$(GZ_VERSION)' '$(DEB_DIR)'
 
 clean:
 	rm -rf build $(TOOLS:%=bin/%)

@@ -6,16 +6,13 @@
 #include "log.h"
 #include "metrics.h"
 #include "ndjson.h"
+#include "version.h"
 
 #include <curl/curl.h>
 #include <libpq-fe.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-
-#ifndef GZ_VERSION
-#define GZ_VERSION "0.1.0"
-#endif
 
 const char cli_common_help[] =
 "Common options:\n"
@@ -53,7 +50,7 @@ cli_version(void)
 {
 	int pq = PQlibVersion();
 
-	printf("%s %s\n", log_progname(), GZ_VERSION);
+	printf("%s %s\n", log_progname(), gz_version);
 	printf("%s\n", curl_version());
 	printf("libpq %d.%d\n", pq / 10000, pq % 10000);
 	printf("jq %s\n", "1.6 (libjq jv)");

@@ -4,6 +4,7 @@
 #include "metrics.h"
 #include "config.h"
 #include "log.h"
+#include "version.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -127,6 +128,10 @@ metrics_render(char *buf, size_t size)
 	add_metric(&t, "gz_elapsed_seconds", "gauge",
 	    "Seconds since the stage started.", stats_elapsed());
 	add_histogram(&t);
+	text_add(&t, "# HELP gz_build_info The gz version of this stage "
+	    "(--version).\n# TYPE gz_build_info gauge\n"
+	    "gz_build_info{tool=\"%s\",version=\"%s\"} 1\n",
+	    log_progname(), gz_version);
 	return t.len;
 }
 

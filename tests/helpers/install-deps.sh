@@ -5,6 +5,7 @@
 set -eu
 
 # libclang-rt-14-dev: libFuzzer for `make fuzz` (clang only recommends it).
+# lintian, man-db and systemd (systemd-analyze): `make deb` and its test.
 PACKAGES="
 build-essential pkg-config clang libclang-rt-14-dev
 libcurl4-openssl-dev libpq-dev libjq-dev libmagic-dev zlib1g-dev
@@ -12,9 +13,10 @@ libzip-dev libxml2-dev libssl-dev
 postgresql-15 postgresql-client-15
 poppler-utils catdoc antiword odt2txt docx2txt file
 bats bats-assert bats-support bats-file jq curl
-python3 python3-botocore
+python3 python3-botocore python3-yaml
 prometheus prometheus-pushgateway
 mandoc time iproute2 procps util-linux
+lintian man-db systemd
 "
 
 missing=""

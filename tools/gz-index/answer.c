@@ -11,6 +11,7 @@
 #include "ledger.h"
 #include "log.h"
 #include "rec.h"
+#include "version.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -49,6 +50,8 @@ acknowledge(struct run *r, struct doc **docs, size_t n)
 		    d->status ? jv_number(d->status) : jv_null());
 		ix = jv_object_set(ix, jv_string("result"),
 		    jv_string(d->result));
+		ix = jv_object_set(ix, jv_string("version"),
+		    jv_string(gz_version));
 		if (r->mark != NULL)
 			ix = jv_object_set(ix, jv_string("marked"),
 			    jv_bool(d->marked));

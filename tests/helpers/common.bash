@@ -129,3 +129,16 @@ progress_stalled() {
 	[ "$(grep 'progress: ' "$1" | tail -n 2 | sed 's/, [0-9.]* rec\/s.*//' | uniq | wc -l)" -eq 1 ] &&
 		[ "$(grep -c 'progress: ' "$1")" -ge 2 ]
 }
+
+# assert_malformed_gz_output STAGE: $output is STAGE's answer to
+# tests/fixtures/malformed-gz.ndjson: one line per record, 18 bad_record
+# errors from STAGE, and the well-formed error record (id 19) passed
+# through as it came.
+assert_malformed_gz_output() {
+	echo "$output" | jq -se --arg stage "$1" --slurpfile in "$GZ_ROOT/tests/fixtures/malformed-gz.ndjson" '
+		length == 19 and (map(.id) | sort) == [range(1; 20)] and
+		(map(select(.id < 19)) | all(.gz.error | .code == "bad_record" and
+			.stage == $stage and .retryable == false and (.message | type) == "string")) and
+		(map(select(.id == 19))[0] | del(.source_text)) == $in[18]'
+	echo "$output" | jq -se 'map(select(.id == 5))[0].gz.error.message == "gz.error is a string, not an object"'
+}

@@ -184,6 +184,35 @@ LOG_FN(log_info, LOG_LEVEL_INFO)
 LOG_FN(log_debug, LOG_LEVEL_DEBUG)
 
 void
+stats_count_failure(const char *code)
+{
+	char label[sizeof gz_stats.failures[0].code];
+	size_t i;
+
+	gz_stats.records_failed++;
+	for (i = 0; code[i] != '\0' && i < sizeof label - 1; i++)
+		label[i] = (code[i] >= 'a' && code[i] <= 'z') ||
+		    (code[i] >= '0' && code[i] <= '9') || code[i] == '_' ?
+		    code[i] : '_';
+	label[i] = '\0';
+	for (i = 0; i < gz_stats.nfailures; i++)
+		if (strcmp(gz_stats.failures[i].code, label) == 0)
+			break;
+	if (i == gz_stats.nfailures) {
+		/* A bounded set of series: the last slot takes the rest. */
+		if (i == STATS_FAILURE_CODES - 1)
+			snprintf(label, sizeof label, "other");
+		if (i == STATS_FAILURE_CODES) {
+			i--;
+		} else {
+			memcpy(gz_stats.failures[i].code, label, sizeof label);
+			gz_stats.nfailures++;
+		}
+	}
+	gz_stats.failures[i].count++;
+}
+
+void
 stats_observe_duration(double seconds)
 {
 	size_t i;

@@ -36,6 +36,8 @@ void log_debug(const char *fmt, ...) GZ_PRINTF(1, 2);
  * the summary and the metrics file read them.
  */
 #define STATS_DURATION_BUCKETS 10
+#define STATS_FAILURE_CODES 32
+
 struct gz_stats {
 	uint64_t records_in;	/* records read (or produced, for gz-list) */
 	uint64_t records_out;	/* records written */
@@ -49,11 +51,24 @@ struct gz_stats {
 	uint64_t duration_counts[STATS_DURATION_BUCKETS + 1];
 	double duration_sum;
 	uint64_t duration_count;
+	/* records_failed by gz.error code, for gz_record_errors_total; codes
+	 * past STATS_FAILURE_CODES distinct ones count under "other" */
+	struct stats_failure {
+		char code[48];
+		uint64_t count;
+	} failures[STATS_FAILURE_CODES];
+	size_t nfailures;
 };
 extern struct gz_stats gz_stats;
 extern const double stats_duration_bounds[STATS_DURATION_BUCKETS];
 
 void stats_observe_duration(double seconds);
+/*
+ * One record this stage gave a gz.error with code: records_failed and the
+ * code's own count (lib/rec calls it; nothing else should).  A code is kept
+ * as a metric label: bytes outside [a-z0-9_] become '_'.
+ */
+void stats_count_failure(const char *code);
 double clock_monotonic(void);
 double stats_elapsed(void);
 /* Resident set size of this process, now and at its peak, in bytes. */

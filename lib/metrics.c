@@ -57,6 +57,21 @@ add_metric(struct text *t, const char *name, const char *type,
 	    name, help, name, type, name, log_progname(), value);
 }
 
+/* gz_records_failed_total split by gz.error code (lib/log keeps them). */
+static void
+add_failures(struct text *t)
+{
+	const char *name = "gz_record_errors_total";
+	size_t i;
+
+	text_add(t, "# HELP %s Records this stage marked with gz.error, by "
+	    "code.\n# TYPE %s counter\n", name, name);
+	for (i = 0; i < gz_stats.nfailures; i++)
+		text_add(t, "%s{tool=\"%s\",code=\"%s\"} %llu\n", name,
+		    log_progname(), gz_stats.failures[i].code,
+		    (unsigned long long)gz_stats.failures[i].count);
+}
+
 static void
 add_histogram(struct text *t)
 {
@@ -127,6 +142,7 @@ metrics_render(char *buf, size_t size)
 	    (double)rss_peak_bytes());
 	add_metric(&t, "gz_elapsed_seconds", "gauge",
 	    "Seconds since the stage started.", stats_elapsed());
+	add_failures(&t);
 	add_histogram(&t);
 	text_add(&t, "# HELP gz_build_info The gz version of this stage "
 	    "(--version).\n# TYPE gz_build_info gauge\n"

@@ -80,7 +80,7 @@ jv
 rec_set_error(jv rec, const char *code, const char *message, int attempts,
     bool retryable)
 {
-	gz_stats.records_failed++;
+	stats_count_failure(code);
 	return rec_gz_set(rec, "error",
 	    error_object(code, message, attempts, retryable));
 }
@@ -260,7 +260,7 @@ rec_bad_line(unsigned long line, const char *message)
 {
 	jv err = error_object("bad_record", message, 0, false);
 
-	gz_stats.records_failed++;
+	stats_count_failure("bad_record");
 	err = jv_object_set(err, jv_string("line"), jv_number((double)line));
 	return jv_object_set(jv_object(), jv_string("gz"),
 	    jv_object_set(jv_object(), jv_string("error"), err));

@@ -58,7 +58,7 @@ setup_file() {
 	done
 	TMPDIR="$dir" gz-pipeline --quiet --run-id dash --log-dir "$dir/run" \
 		--list-mode=unprocessed --fetch-source="dir:$bucket" \
-		--index-flush-ms=200 "${push[@]}" 2>"$dir/pipeline.err" ||
+		--index-flush-ms=200 --index-create-index "${push[@]}" 2>"$dir/pipeline.err" ||
 		[ $? -eq 1 ] || { cat "$dir/pipeline.err" >&2; return 1; }
 	gz-list --mode unprocessed --count --metrics-push "$GZ_PGW_URL" >/dev/null
 	# Every stage's series and the backlog scraped twice: rate() has its
@@ -129,10 +129,11 @@ print(prov["options"]["path"])' "$GZ_ROOT/contrib/grafana/provisioning.yml"
 }
 
 @test "the dashboard shows what the issue asks for" {
-	# documents/s per stage, failures by stage, backlog, peak RSS against
+	# documents/s per stage, failures by stage and code, backlog, peak RSS against
 	# each stage's bound, run duration and last success.
 	local want
 	for want in 'rate(gz_records_out_total' 'gz_records_failed_total' \
+	    'sum by (tool, code) (gz_record_errors_total' \
 	    'gz_backlog_records' 'gz_peak_rss_bytes' 'gz:rss_bound_bytes' \
 	    'gz_elapsed_seconds' 'push_time_seconds'; do
 		jq -e --arg w "$want" '[.panels[].targets[].expr | contains($w)] | any' "$DASH" >/dev/null ||

@@ -74,6 +74,19 @@ print("{\"id\":2}")' >"$BATS_TEST_TMPDIR/long.ndjson"
 	echo "$output" | jq -se 'map(.gz.error.code) == ["interrupted", "http_404", "bad_record", "interrupted"]'
 	[[ "$stderr" == *"4 in, 4 out, 3 failed"* ]]
 	grep -qx 'gz_records_failed_total{tool="libcheck"} 3' "$BATS_TEST_TMPDIR/m.prom"
+	# the same three by code; the upstream http_404 is not this stage's
+	grep -qx 'gz_record_errors_total{tool="libcheck",code="interrupted"} 2' "$BATS_TEST_TMPDIR/m.prom"
+	grep -qx 'gz_record_errors_total{tool="libcheck",code="bad_record"} 1' "$BATS_TEST_TMPDIR/m.prom"
+	! grep -q 'code="http_404"' "$BATS_TEST_TMPDIR/m.prom"
+	promtool check metrics <"$BATS_TEST_TMPDIR/m.prom"
+}
+
+@test "a failure code is a metric label: bytes outside [a-z0-9_] become _" {
+	printf '%s\n' '{"id":1}' '{"id":2}' >"$BATS_TEST_TMPDIR/in"
+	run -0 --separate-stderr "$LIBCHECK" --quiet --metrics-file "$BATS_TEST_TMPDIR/m.prom" \
+		error 'Bad-Code"}' "stopped" <"$BATS_TEST_TMPDIR/in"
+	grep -qx 'gz_record_errors_total{tool="libcheck",code="_ad__ode__"} 2' "$BATS_TEST_TMPDIR/m.prom"
+	promtool check metrics <"$BATS_TEST_TMPDIR/m.prom"
 }
 
 @test "a closed stdout ends the stream quietly with status 0" {

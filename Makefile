@@ -197,7 +197,9 @@ FUZZ_OBJ_records   = tools/gz-fetch/source.o tools/gz-extract/intake.o \
 		     tools/gz-index/batch.o tools/gz-index/ledger.o \
 		     tools/gz-index/spill.o lib/rec.o lib/log.o lib/metrics.o \
 		     lib/config.o lib/ndjson.o lib/text.o lib/s3.o lib/digest.o \
-		     lib/retry.o lib/sig.o tools/gz-fetch/spool.o
+		     lib/retry.o lib/sig.o tools/gz-fetch/spool.o \
+		     lib/ndjson_writer.o lib/spool.o lib/version.o
+$(FUZZ_BUILD)/lib/version.o: FUZZ_CFLAGS += -DGZ_VERSION='"$(GZ_VERSION)"'
 FUZZ_LIBS_records  = -lcurl -lcrypto -lz
 $(FUZZ_BUILD)/fuzz/records.o: FUZZ_CFLAGS += -Itools/gz-fetch -Itools/gz-extract
 # 7-byte reads put chunk boundaries inside escapes and UTF-8 sequences.

@@ -268,9 +268,10 @@ misconfigured() {
 	run -0 --separate-stderr fetch
 	assert_equal "${stderr%%$'\n'*}" "gz-fetch: source: s3, bucket gz at $STORAGE_ENDPOINT (region us-east-1, path-style)"
 	[[ "$stderr" != *S3RVER* ]]
-	STORAGE_ENDPOINT="http://gz:hunter2@127.0.0.1:1" run -0 --separate-stderr \
+	# credentials inside the endpoint are refused (exit 2), never echoed
+	STORAGE_ENDPOINT="http://gz:hunter2@127.0.0.1:1" run -2 --separate-stderr \
 		timeout 60 gz-fetch --spool "$SPOOL" --source s3 </dev/null
-	assert_equal "${stderr%%$'\n'*}" "gz-fetch: source: s3, bucket gz at http://gz:***@127.0.0.1:1 (region us-east-1, path-style)"
+	[[ "$stderr" == *STORAGE_ENDPOINT* ]]
 	[[ "$stderr" != *hunter2* ]]
 	run -0 --separate-stderr env -u STORAGE_ENDPOINT -u STORAGE_REGION -u STORAGE_BUCKET \
 		-u STORAGE_ACCESS_KEY -u STORAGE_ACCESS_SECRET \

@@ -388,7 +388,7 @@ plot '%s' using 2:xtic(1) title 'gz' lc rgb '#1f77b4', '' using 3 title 'limit /
 unset logscale y
 set title 'peak RSS of the process itself (MiB)'
 set yrange [0:*]
-plot '%s' every ::0::3 using 4:xtic(1) title 'peak RSS' lc rgb '#2ca02c', '' every ::0::3 using 5 title 'DESIGN.md bound' lc rgb '#d62728'
+plot '%s' every ::0::3 using 4:xtic(1) title 'peak RSS' lc rgb '#2ca02c', '' every ::0::3 using 5 title 'bound' lc rgb '#d62728'
 unset multiplot
 """ % (os.path.join(res, "latest.png"), N, machine.get("date", ""), machine.get("cores", "?"), dat, dat)
 try:

@@ -1,6 +1,6 @@
 /*
  * cli — the options every gz tool shares, and the usage/version conventions
- * (STYLE.md "Options"): --help to stdout with exit 0, a usage error as one
+ * (gz's style "Options"): --help to stdout with exit 0, a usage error as one
  * line plus "Try 'gz-x --help'" on stderr with exit 2.
  *
  * Each tool appends CLI_COMMON_OPTIONS to its getopt_long table, passes
@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Exit statuses of every tool (DESIGN.md). */
+/* Exit statuses of every tool (gz(7)). */
 enum {
 	EXIT_OK = 0,		/* every record this stage handled succeeded */
 	EXIT_RECORDS = 1,	/* some records failed here (they carry gz.error) */

@@ -1,5 +1,5 @@
 /*
- * config — values from flags, then the environment (DESIGN.md's variable
+ * config — values from flags, then the environment (gz(7)'s variable
  * names), parsed strictly, and secrets kept out of anything printed.
  */
 #ifndef GZ_CONFIG_H

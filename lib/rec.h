@@ -1,5 +1,5 @@
 /*
- * rec — the "gz" namespace of a record (DESIGN.md): pipeline state such as
+ * rec — the "gz" namespace of a record (gz(7)): pipeline state such as
  * gz.file, gz.bytes and gz.error lives there and gz-index strips it.
  *
  * jv convention: functions taking a jv consume it unless marked "borrows".
@@ -37,7 +37,7 @@ jv rec_set_error(jv rec, const char *code, const char *message, int attempts,
 bool rec_has_error(jv rec);
 
 /*
- * Whether the gz members the stages read have the kinds DESIGN.md gives
+ * Whether the gz members the stages read have the kinds gz(7) gives
  * them: gz an object; gz.error an object with a string code (and, when
  * present, a string stage and message, a number attempts and a boolean
  * retryable); gz.file a string; gz.bytes a number; gz.claim an object with

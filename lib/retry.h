@@ -1,5 +1,5 @@
 /*
- * retry — the one retry policy of gz (STYLE.md "Retry").
+ * retry — the one retry policy of gz (gz's style "Retry").
  *
  * Retry only transient failures; wait a random time in
  * [0, min(cap, base * 2^(attempt-1))] ("full jitter", so concurrent

@@ -1,6 +1,6 @@
 /*
- * s3 — see s3.h.  Every fact about libcurl 7.88's SigV4 this file relies on
- * is in PROTOCOLS.md §3, "CURLOPT_AWS_SIGV4 in 7.88.1".
+ * s3 — see s3.h, which gives every fact about libcurl 7.88's
+ * CURLOPT_AWS_SIGV4 this file relies on.
  */
 #include "s3.h"
 #include "config.h"

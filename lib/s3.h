@@ -1,6 +1,6 @@
 /*
  * s3 — requests to S3-compatible storage (AWS S3, DigitalOcean Spaces,
- * MinIO, s3rver) with libcurl 7.88's CURLOPT_AWS_SIGV4 (PROTOCOLS.md §3).
+ * MinIO, s3rver) with libcurl 7.88's CURLOPT_AWS_SIGV4 (the S3 SigV4 rules).
  *
  * Owns: the storage configuration (STORAGE_* variables), the object key →
  * URL encoding SigV4 needs, setting up a signed GET/HEAD/PUT on a curl easy
@@ -44,7 +44,7 @@ struct s3_config {
  *   STORAGE_SESSION_TOKEN   optional; sent as x-amz-security-token
  *   STORAGE_ADDRESSING      "path" or "virtual"; default path-style for a
  *                           custom endpoint, virtual-hosted for AWS's own
- *                           (PROTOCOLS.md §3 "URLs")
+ *                           (the S3 SigV4 rules "URLs")
  * Returns false with a reason in why (never a secret) when the
  * configuration is missing or malformed; c is then left empty.
  */
@@ -57,7 +57,7 @@ const char *s3_config_describe(const struct s3_config *c, char *buf,
 
 /*
  * key with every byte except A-Z a-z 0-9 - _ . ~ and / as %XX, uppercase
- * (PROTOCOLS.md §3 "Encoding object keys": curl 7.88 signs the path as
+ * (the S3 SigV4 rules "Encoding object keys": curl 7.88 signs the path as
  * given, so it must already be in S3's canonical form).  Returns a malloc'd
  * string the caller frees, or NULL when out of memory.
  */
@@ -117,7 +117,7 @@ bool s3_parse_error(const char *body, size_t len, char *code,
  * <Code> ("" or NULL when none), status the HTTP status.  SlowDown,
  * ServiceUnavailable, InternalError, RequestTimeout and the statuses
  * retry_http_status() names are; NoSuchKey, AccessDenied, signature and
- * request errors are not, whatever their status (PROTOCOLS.md §3
+ * request errors are not, whatever their status (the S3 SigV4 rules
  * "Responses").
  */
 bool s3_retryable(const char *code, long status);

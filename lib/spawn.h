@@ -1,5 +1,5 @@
 /*
- * spawn — running a converter as a child process the way STYLE.md "Child
+ * spawn — running a converter as a child process the way gz's style "Child
  * processes" says: fork + execve with an argument vector (never a shell),
  * in its own process group, stdin from /dev/null, stdout and stderr on two
  * pipes, resource limits, default signal dispositions and mask, a minimal

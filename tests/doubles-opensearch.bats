@@ -1,5 +1,5 @@
-# The OpenSearch double must be as strict as OpenSearch (PROTOCOLS.md §1, §2,
-# §4), or it would hide the very bugs it exists to catch.
+# The OpenSearch double must be as strict as OpenSearch (its _bulk, index
+# and error answers), or it would hide the very bugs it exists to catch.
 load helpers/common
 load helpers/opensearch
 

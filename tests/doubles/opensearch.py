@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""A protocol-faithful double of the OpenSearch APIs gz uses (PROTOCOLS.md).
+"""A protocol-faithful double of the OpenSearch APIs gz uses.
 
 Models: POST|PUT /_bulk and /{index}/_bulk (strict NDJSON parsing, Content-Type
 rules, gzip bodies, a decoded-size limit answered with an empty 413, Expect:

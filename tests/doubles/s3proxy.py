@@ -3,8 +3,8 @@
 
 s3rver 3.7.1 checks the access key, the presence of x-amz-content-sha256 and
 the clock skew, but computes no V4 signature and never checks the payload
-hash.  This proxy does, exactly as PROTOCOLS.md section 4 "S3 double with
-SigV4 verification" steps 1-7 describe, answers failures with S3's XML errors,
+hash.  This proxy does, following AWS Signature Version 4 (canonical request,
+string to sign, signing key, signature: steps 1-7 below), answers failures with S3's XML errors,
 and forwards verified GET/HEAD/PUT/DELETE/POST requests to s3rver, streaming
 bodies both ways.  It also evaluates If-Match/If-None-Match itself, since
 s3rver ignores them.
@@ -277,7 +277,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(out)
 
-    # ---- SigV4 (PROTOCOLS.md section 4, steps 1-7) ----------------------
+    # ---- SigV4 (the SigV4 algorithm, steps 1-7) ----------------------
 
     def _verify(self, raw_path, raw_query):
         cfg = self.server.cfg

@@ -87,7 +87,7 @@ s3_stop() {
 }
 
 # s3_path KEY: /gz/KEY with every byte but A-Z a-z 0-9 - _ . ~ / as %XX
-# (uppercase), the form SigV4 signs (PROTOCOLS.md, "Encoding object keys").
+# (uppercase), the form SigV4 signs (the SigV4 rules, "Encoding object keys").
 s3_path() {
 	"$GZ_PYTHON" -c 'import sys, urllib.parse
 print("/" + sys.argv[2] + "/" + urllib.parse.quote(sys.argv[1], safe="/~"))' \

@@ -55,7 +55,7 @@ static const int chain[DOC_NTYPES][3] = {
 };
 
 /*
- * No variable of ours reaches a converter (STYLE.md: no secrets in a
+ * No variable of ours reaches a converter (gz's style: no secrets in a
  * child's environment).  HOME is set because antiword complains without
  * one; it then falls back to its system-wide mapping files.
  */

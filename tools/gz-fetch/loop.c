@@ -553,7 +553,7 @@ summary(const struct loop *l)
 	progress_summary(extra);
 }
 
-/* DESIGN.md's exit status; see gz-fetch(1), EXIT STATUS. */
+/* gz(7)'s exit status; see gz-fetch(1), EXIT STATUS. */
 static int
 final_status(const struct loop *l)
 {

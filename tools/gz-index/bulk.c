@@ -2,7 +2,7 @@
  * bulk — _bulk requests over libcurl's multi interface: --concurrency
  * requests in flight on keep-alive connections that later requests reuse.
  *
- * Facts from PROTOCOLS.md §1 this file relies on:
+ * Facts from OpenSearch's _bulk API this file relies on:
  * - the body goes with CURLOPT_POSTFIELDS and an explicit Content-Type,
  *   since libcurl's default (form-urlencoded) gets a 406;
  * - curl's Expect: 100-continue stays, so a 413 arrives before a large body
@@ -24,7 +24,7 @@
 /*
  * Keep items whole but drop _shards, _seq_no and the like: about half the
  * response.  Every item keeps its status, so none is pruned and positions
- * still match the request (PROTOCOLS.md, filter_path).
+ * still match the request (OpenSearch's filter_path).
  */
 #define BULK_PATH "/_bulk?filter_path=took,errors,items.*._id," \
 	"items.*.status,items.*.result,items.*.error"

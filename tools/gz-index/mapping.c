@@ -1,8 +1,8 @@
 /*
  * mapping — the index before the first document: --create-index creates it
- * with the existing mapping (DESIGN.md "Index"); otherwise it must exist.
+ * with the existing mapping (gz(7) "Index"); otherwise it must exist.
  * Either way a bulk never auto-creates it with dynamic mappings
- * (PROTOCOLS.md §2), which is what a mistyped index name would do.
+ * (OpenSearch's index API), which is what a mistyped index name would do.
  */
 #include "index.h"
 #include "cli.h"
@@ -107,7 +107,7 @@ judge_put(const struct index_options *o, long status, const struct reply *r,
 }
 
 /*
- * HEAD /{index}: 200 it exists, 404 it does not (PROTOCOLS.md §2).  A
+ * HEAD /{index}: 200 it exists, 404 it does not (OpenSearch's index API).  A
  * role allowed to write documents but not to look at indices gets a 403:
  * that is no reason to refuse the run, so it goes on with a warning.
  */

@@ -4,7 +4,7 @@
  * One parameterised statement per batch: the ids and checksums travel as
  * two arrays, so a batch of 1000 costs one round trip, and a row whose
  * file_checksum changed since it was listed (a new file, not yet indexed)
- * matches nothing and stays unprocessed (DESIGN.md "Database tables").
+ * matches nothing and stays unprocessed (gz(7) "Database tables").
  * RETURNING says which rows matched, so the ledger can tell.
  *
  * The statement runs in a transaction that stays open while the batch's

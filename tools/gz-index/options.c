@@ -1,5 +1,5 @@
 /*
- * options — gz-index's command line and environment (DESIGN.md
+ * options — gz-index's command line and environment (gz(7)
  * "Configuration"): flags win over variables.
  */
 #include "index.h"
@@ -100,7 +100,7 @@ base_url(const char *url)
 	return buf;
 }
 
-/* Index names are lowercase and shell- and URL-safe (PROTOCOLS.md §2). */
+/* Index names are lowercase and shell- and URL-safe (OpenSearch's index API). */
 static void
 check_index(const char *name)
 {

@@ -1,5 +1,5 @@
 /*
- * response — reading what OpenSearch answered (PROTOCOLS.md §1).
+ * response — reading what OpenSearch answered (OpenSearch's _bulk API).
  *
  * A bulk response is HTTP 200 even when every item failed, so every item is
  * read.  Items come in request order, keyed by the op name.  Only status and

@@ -1,6 +1,6 @@
 /*
  * store — --store-text: each source_text is uploaded to the storage key of
- * its file with the suffix replaced by .txt (DESIGN.md "Index") before its
+ * its file with the suffix replaced by .txt (gz(7) "Index") before its
  * document is indexed, so a document never links to a text that is not
  * there, and a failed upload leaves the gazette unindexed and unmarked.
  *

@@ -16,8 +16,10 @@ setup_file() {
 	opensearch_start
 
 	pgw_port=$(free_port)
+	# Debian's Pushgateway keeps its groups in /var/lib/prometheus unless
+	# told otherwise: a file of this test's own keeps runs apart.
 	prometheus-pushgateway --web.listen-address="127.0.0.1:$pgw_port" \
-		</dev/null >"$dir/pgw.log" 2>&1 3>&- &
+		--persistence.file="$dir/pgw.data" </dev/null >"$dir/pgw.log" 2>&1 3>&- &
 	echo $! >"$dir/pgw.pid"
 	export GZ_PGW_URL="http://127.0.0.1:$pgw_port"
 	wait_for curl -sf "$GZ_PGW_URL/-/ready"

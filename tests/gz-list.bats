@@ -142,7 +142,10 @@ ids() {
 @test "--count --metrics-push keeps the backlog and the last run's metrics side by side" {
 	pg_seed 30
 	port=$(free_port)
+	# Debian's Pushgateway keeps its groups in /var/lib/prometheus unless
+	# told otherwise: a file of this test's own keeps runs apart.
 	prometheus-pushgateway --web.listen-address="127.0.0.1:$port" \
+		--persistence.file="$BATS_TEST_TMPDIR/pgw.data" \
 		>"$BATS_TEST_TMPDIR/pgw.log" 2>&1 &
 	pgw=$!
 	wait_for curl -sf "http://127.0.0.1:$port/-/ready"

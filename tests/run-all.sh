@@ -2,6 +2,8 @@
 # Runs every bats file once per build variant (release, and the ASan+UBSan
 # build), and ends with one line "N passed, N failed" that CI reads.
 # GZ_VARIANTS picks the variants; GZ_TESTS picks the files (default: all).
+# GZ_FILE_TIMEOUT (2700 s) ends a file that hangs; it is a guard against
+# a hang, not a time budget, so it is far above what a loaded machine needs.
 # The variants run side by side (GZ_SERIAL=1 runs them one after the other):
 # the tests spend most of their time waiting on services and children, so
 # two streams fit on two cores, and each test starts its own services on
@@ -26,7 +28,7 @@ run_variant() {
 	for f in $files; do
 		tap="build/tap-$variant-$(basename "$f" .bats).txt"
 		t0=$(date +%s)
-		GZ_BIN="$bin" timeout 1200 bats --timing --tap "$f" >"$tap" 2>&1
+		GZ_BIN="$bin" timeout "${GZ_FILE_TIMEOUT:-2700}" bats --timing --tap "$f" >"$tap" 2>&1
 		took=$(( $(date +%s) - t0 ))
 		p=$(grep -c '^ok ' "$tap" | tr -d ' ')
 		s=$(grep -c '^ok .* # skip' "$tap" | tr -d ' ')

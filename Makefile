@@ -14,7 +14,7 @@
 PREFIX  ?= /usr/local
 CC      ?= cc
 PKGS     = libcurl libpq libmagic zlib libzip libxml-2.0 libcrypto
-TOOLS    = gz-list gz-fetch gz-extract gz-index
+TOOLS    = gz-list gz-fetch gz-extract gz-index gz-search
 
 ifeq ($(SANITIZE),1)
 VARIANT  = sanitize

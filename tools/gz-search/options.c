@@ -136,6 +136,33 @@ join_query(int argc, char **argv, int first)
 	return q;
 }
 
+/*
+ * -word excludes a word, but getopt would take it for options: a word
+ * after a single dash that is not made of gz-search's own letters gets a
+ * leading space, which makes it an operand to getopt (that keeps operands
+ * in their order) and nothing to the query's reader.
+ */
+static void
+protect_exclusions(int argc, char **argv)
+{
+	char *spaced;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			return;
+		if (argv[i][0] != '-' || argv[i][1] == '-' ||
+		    argv[i][1] == '\0' ||
+		    strspn(argv[i] + 1, "qvhV") == strlen(argv[i] + 1))
+			continue;
+		if ((spaced = malloc(strlen(argv[i]) + 2)) == NULL)
+			cli_usage_error("out of memory");
+		spaced[0] = ' ';
+		strcpy(spaced + 1, argv[i]);
+		argv[i] = spaced;
+	}
+}
+
 void
 search_parse_options(int argc, char **argv, struct search_options *o)
 {
@@ -143,6 +170,7 @@ search_parse_options(int argc, char **argv, struct search_options *o)
 	int opt;
 
 	o->limit = 20;
+	protect_exclusions(argc, argv);
 	while ((opt = getopt_long(argc, argv, "qvhV", long_options,
 	    NULL)) != -1) {
 		switch (opt) {

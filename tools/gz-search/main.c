@@ -84,13 +84,14 @@ connect_index(const struct search_options *o, struct db_target **target)
 static int
 check_query(PGconn *conn, const struct search_query *q)
 {
-	char *sql = malloc(strlen(q->sql) + 32), line[512];
+	size_t size = strlen(q->sql) + 32;
+	char *sql = malloc(size), line[512];
 	PGresult *res;
 	int status = 0;
 
 	if (sql == NULL)
 		return EXIT_FATAL;
-	sprintf(sql, "SELECT numnode(%s)", q->sql);
+	snprintf(sql, size, "SELECT numnode(%s)", q->sql);
 	res = PQexecParams(conn, sql, q->nparams, NULL,
 	    (const char *const *)q->params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {

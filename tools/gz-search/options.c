@@ -97,7 +97,7 @@ territory_arg(struct search_options *o, const char *arg)
 		cli_usage_error("--territory: out of memory");
 	if (had > 0)
 		list[had++] = '\n';
-	strcpy(list + had, arg);
+	memcpy(list + had, arg, strlen(arg) + 1);
 	o->territories = list;
 }
 
@@ -119,7 +119,7 @@ state_arg(const char *arg)
 static const char *
 join_query(int argc, char **argv, int first)
 {
-	size_t len = 0;
+	size_t len = 0, at = 0;
 	char *q;
 	int i;
 
@@ -127,12 +127,9 @@ join_query(int argc, char **argv, int first)
 		len += strlen(argv[i]) + 1;
 	if ((q = malloc(len + 1)) == NULL)
 		cli_usage_error("out of memory");
-	*q = '\0';
-	for (i = first; i < argc; i++) {
-		if (i > first)
-			strcat(q, " ");
-		strcat(q, argv[i]);
-	}
+	for (i = first; i < argc; i++)
+		at += (size_t)snprintf(q + at, len + 1 - at, "%s%s",
+		    i > first ? " " : "", argv[i]);
 	return q;
 }
 
@@ -157,8 +154,7 @@ protect_exclusions(int argc, char **argv)
 			continue;
 		if ((spaced = malloc(strlen(argv[i]) + 2)) == NULL)
 			cli_usage_error("out of memory");
-		spaced[0] = ' ';
-		strcpy(spaced + 1, argv[i]);
+		snprintf(spaced, strlen(argv[i]) + 2, " %s", argv[i]);
 		argv[i] = spaced;
 	}
 }

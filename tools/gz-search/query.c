@@ -80,10 +80,9 @@ search_number_variant(const char *word, size_t word_len)
 		if (strcmp(w + n - from, rules[i][0]) != 0)
 			continue;
 		out = malloc(n - from + strlen(rules[i][1]) + 1);
-		if (out != NULL) {
-			memcpy(out, w, n - from);
-			strcpy(out + n - from, rules[i][1]);
-		}
+		if (out != NULL)
+			snprintf(out, n - from + strlen(rules[i][1]) + 1,
+			    "%.*s%s", (int)(n - from), w, rules[i][1]);
 		free(w);
 		return out;
 	}

@@ -8,13 +8,14 @@
 #   make install PREFIX=/usr/local   (make uninstall with the same PREFIX)
 #   make deb             a Debian package in build/deb (contrib/deb/build.sh)
 #   make bench-list      gz-list against psql \copy on 1,000,000 rows, alone
+#   make bench-search    PostgreSQL as the index: gz-index, size, gz-search latency
 #   make lint            banned functions and man page lint
 #   make fuzz            libFuzzer targets in fuzz/, FUZZ_SECONDS (60) each
 
 PREFIX  ?= /usr/local
 CC      ?= cc
 PKGS     = libcurl libpq libmagic zlib libzip libxml-2.0 libcrypto
-TOOLS    = gz-list gz-fetch gz-extract gz-index
+TOOLS    = gz-list gz-fetch gz-extract gz-index gz-search
 
 ifeq ($(SANITIZE),1)
 VARIANT  = sanitize
@@ -55,7 +56,7 @@ TOOL_BIN = $(TOOLS:%=$(BUILD)/bin/%)
 TEST_BIN = $(patsubst tests/progs/%.c,$(BUILD)/test/%,$(wildcard tests/progs/*.c))
 
 .PHONY: all bin deps test test-release test-sanitize demo install uninstall \
-	deb version clean lint bench bench-list check-deps fuzz
+	deb version clean lint bench bench-list bench-search check-deps fuzz
 .SUFFIXES:
 # Keep object files: they are inputs of later links, not throwaway steps.
 .SECONDARY:
@@ -111,6 +112,14 @@ demo: deps all
 bench: all
 	@sh bench/install-deps.sh
 	@QUICK=$(QUICK) bash bench/run.sh
+	@QUICK=$(QUICK) bash bench/search.sh | tee bench/results/search.md
+
+# make bench-search: PostgreSQL as the index alone (bench/search.sh); its
+# report in bench/results/search.md.
+bench-search: all
+	@sh bench/install-deps.sh
+	@mkdir -p bench/results
+	@QUICK=$(QUICK) bash bench/search.sh | tee bench/results/search.md
 
 # make bench-list: the listing row of make bench alone (bench/list-copy.sh).
 bench-list: all

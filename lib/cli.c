@@ -8,6 +8,7 @@
 #include "ndjson.h"
 #include "version.h"
 
+#include <ctype.h>
 #include <curl/curl.h>
 #include <libpq-fe.h>
 #include <stdarg.h>
@@ -66,6 +67,41 @@ cli_number(const char *option, const char *arg, long long min, long long max)
 		cli_usage_error("--%s: '%s' is not a whole number from %lld "
 		    "to %lld", option, arg, min, max);
 	return v;
+}
+
+/*
+ * A real calendar date, YYYY-MM-DD, year 1 or later: checked before
+ * connecting, so that 2024-02-30 is a usage error (exit 2), not a failed
+ * query (exit 3, "rerun later", which no rerun would fix).
+ */
+const char *
+cli_date(const char *option, const char *arg)
+{
+	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
+	    30, 31 };
+	int i, year, month, day, last;
+
+	for (i = 0; i < 10; i++)
+		if ((i == 4 || i == 7) ? arg[i] != '-' :
+		    !isdigit((unsigned char)arg[i]))
+			cli_usage_error("--%s: '%s' is not a date (YYYY-MM-DD)",
+			    option, arg);
+	if (arg[10] != '\0')
+		cli_usage_error("--%s: '%s' is not a date (YYYY-MM-DD)",
+		    option, arg);
+	year = (arg[0] - '0') * 1000 + (arg[1] - '0') * 100 +
+	    (arg[2] - '0') * 10 + (arg[3] - '0');
+	month = (arg[5] - '0') * 10 + (arg[6] - '0');
+	day = (arg[8] - '0') * 10 + (arg[9] - '0');
+	if (year < 1 || month < 1 || month > 12)
+		cli_usage_error("--%s: '%s' is not a date on the calendar",
+		    option, arg);
+	last = days[month - 1] + (month == 2 && year % 4 == 0 &&
+	    (year % 100 != 0 || year % 400 == 0));
+	if (day < 1 || day > last)
+		cli_usage_error("--%s: '%s' is not a date on the calendar",
+		    option, arg);
+	return arg;
 }
 
 unsigned long long

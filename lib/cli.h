@@ -69,6 +69,8 @@ void cli_version(void) __attribute__((noreturn));
 /* Strict option value parsers that end in cli_usage_error on bad input. */
 long long cli_number(const char *option, const char *arg, long long min,
     long long max);
+/* A calendar date YYYY-MM-DD (returns arg), else a usage error. */
+const char *cli_date(const char *option, const char *arg);
 unsigned long long cli_size(const char *option, const char *arg);
 double cli_duration(const char *option, const char *arg);
 /* A duration from min to max seconds, both included. */

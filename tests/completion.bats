@@ -26,11 +26,11 @@ help_options() {
 
 @test "completing -- offers exactly the long options each tool's --help lists" {
 	local tool
-	for tool in gz-list gz-fetch gz-extract gz-index; do
+	for tool in gz-list gz-fetch gz-extract gz-index gz-search; do
 		run -0 complete "$tool --"
 		assert_equal "$(echo "$output" | sed 's/=$//' | sort -u)" "$(help_options "$tool")"
 		# an option that takes a value completes with its "=", ready for it
-		[[ "$output" == *"--metrics-file="* ]] || fail "$tool: no --metrics-file="
+		[[ "$output" == *"--log-format="* ]] || fail "$tool: no --log-format="
 		[[ "$output" == *"--quiet"$'\n'* ]] || fail "$tool: no --quiet"
 	done
 	run -0 complete "gz-list --cl"

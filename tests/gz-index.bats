@@ -706,8 +706,11 @@ text_key() {
 }
 
 @test "usage errors exit 2 and name the problem" {
+	# with no OpenSearch, the gazettes' database is the index: it needs a table
 	OPENSEARCH_HOST= run -2 --separate-stderr gz-index </dev/null
-	[[ "$stderr" == *"no OpenSearch"* ]]
+	[[ "$stderr" == *"no table querido_diario"*"--create-index"* ]]
+	run -2 --separate-stderr gz-index --url postgresql: --gzip </dev/null
+	run -2 --separate-stderr gz-index --url postgresql:nohost </dev/null
 	run -2 --separate-stderr gz-index --index 'Bad/Name' </dev/null
 	run -2 --separate-stderr gz-index --batch-docs 0 </dev/null
 	run -2 --separate-stderr gz-index --output - </dev/null

@@ -9,6 +9,7 @@
 #include "run.h"
 #include "cli.h"
 #include "ledger.h"
+#include "pgsink.h"
 #include "log.h"
 #include "rec.h"
 #include "version.h"
@@ -355,4 +356,50 @@ run_written(struct run *r, struct batch *b)
 		    "written");
 	acknowledge(r, b->docs, b->n);
 	batch_free(b);
+}
+
+/*
+ * --url postgresql:...: the documents go into the table at once, then are
+ * acknowledged as OpenSearch's answer would have them.  A document the
+ * table refuses fails alone, with PostgreSQL's reason; a body the database
+ * cannot read at all (text that is not UTF-8, say) is halved until the
+ * document at fault is alone.
+ */
+void
+run_stored(struct run *r, struct batch *b)
+{
+	char **why = xcalloc(b->n * sizeof *why), error[512];
+	struct doc **acked = xmalloc(b->n * sizeof *acked);
+	size_t i, n = 0, count = b->n;
+	int rc = pgsink_write(r->pg, b, why, error, sizeof error);
+
+	if (rc == -1 && b->n > 1) {
+		log_info("PostgreSQL could not read a batch of %zu documents "
+		    "(%s); splitting it", b->n, error);
+		run_enqueue(r, batch_split(b), true);
+		run_enqueue(r, b, true);
+	} else if (rc == -1) {
+		run_fail_doc(r, b->docs[0], "invalid_document", error, 1,
+		    false);
+		batch_free(b);
+	} else if (rc != 0) {
+		run_fatal(r, rc, "index_unavailable", "PostgreSQL at %s: %s",
+		    run_target(r), error);
+		run_drop_batch(r, b);
+	} else {
+		gz_stats.bytes += batch_size(b);
+		for (i = 0; i < b->n; i++) {
+			if (why[i] != NULL)
+				run_fail_doc(r, b->docs[i], "invalid_document",
+				    why[i], 1, false);
+			else
+				acked[n++] = b->docs[i];
+		}
+		batch_free(b);
+		acknowledge(r, acked, n);
+	}
+	for (i = 0; i < count; i++)
+		free(why[i]);
+	free(why);
+	free(acked);
 }

@@ -18,6 +18,8 @@
 
 struct index_options {
 	const char *url;	/* OpenSearch base URL, no trailing slash */
+	const char *pg_url;	/* or PostgreSQL: a URI, or "postgresql:" for
+				   the gazettes' database (--db) */
 	const char *index;
 	const char *user;	/* basic auth, or NULL */
 	const char *password;

@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "ledger.h"
 #include "log.h"
+#include "pgsink.h"
 #include "run.h"
 #include "sig.h"
 
@@ -50,6 +51,7 @@ main(int argc, char **argv)
 	struct mark *mark = NULL;
 	struct bulk *bulk = NULL;
 	struct store *store = NULL;
+	struct pgsink *pg = NULL;
 	struct run *r = NULL;
 	int status = 0, out_fd = -1;
 	char summary[1024];
@@ -63,6 +65,8 @@ main(int argc, char **argv)
 		    "verified; anyone on the path can read the credentials "
 		    "and the documents");
 	if (o.mark && (mark = mark_open(o.db, &o.retry, &status)) == NULL)
+		goto out;
+	if (o.pg_url != NULL && (pg = pgsink_open(&o, &status)) == NULL)
 		goto out;
 	if (o.output != NULL)
 		out_fd = open_output(o.output);
@@ -85,9 +89,13 @@ main(int argc, char **argv)
 	    (store = store_new(&o, r, bulk, &status)) == NULL)
 		goto out;
 	run_set_store(r, store);
+	if (pg != NULL)
+		run_set_pgsink(r, pg);
 	sig_install();
 	/* A dry run (--output) sends nothing, so it needs no index. */
-	if (o.create_index)
+	if (pg != NULL)
+		status = pgsink_prepare(pg, o.create_index);
+	else if (o.create_index)
 		status = mapping_create(&o);
 	else if (o.output == NULL)
 		status = mapping_check(&o);
@@ -104,6 +112,7 @@ out:
 	if (out_fd >= 0)
 		close(out_fd);
 	store_free(store);
+	pgsink_close(pg);
 	run_free(r);
 	bulk_free(bulk);
 	mark_close(mark);

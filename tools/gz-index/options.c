@@ -47,10 +47,17 @@ help(void)
 "the ledger (each record without source_text, plus gz.index or gz.error).\n"
 "\n"
 "OpenSearch:\n"
-"      --url=URL          cluster address (default $OPENSEARCH_HOST); user\n"
-"                         and password from $OPENSEARCH_USER/PASSWORD\n"
-"      --index=NAME       index (default $OPENSEARCH_INDEX or querido-diario)\n"
+"      --url=URL          OpenSearch cluster address (default\n"
+"                         $OPENSEARCH_HOST; user and password from\n"
+"                         $OPENSEARCH_USER/PASSWORD), or postgresql://...\n"
+"                         for a table in that database, or postgresql: for\n"
+"                         a table in the gazettes' own (the default when\n"
+"                         $OPENSEARCH_HOST is unset)\n"
+"      --index=NAME       index (default $OPENSEARCH_INDEX or querido-diario);\n"
+"                         in PostgreSQL the table NAME, - read as _\n"
 "      --create-index     create the index with the gazettes mapping first\n"
+"                         (in PostgreSQL: the table, its full-text search\n"
+"                         configuration and indexes)\n"
 "      --cacert=FILE      CA certificates to verify the server with\n"
 "      --insecure         do not verify the server's certificate (unsafe)\n"
 "      --output=FILE      dry run: write the _bulk body to FILE instead of\n"
@@ -109,6 +116,30 @@ check_index(const char *name)
 		cli_usage_error("--index: '%s' is not a valid index name", name);
 }
 
+static bool
+is_postgresql(const char *url)
+{
+	return strncmp(url, "postgresql:", 11) == 0 ||
+	    strncmp(url, "postgres:", 9) == 0;
+}
+
+/* --url postgresql://... or postgresql: (the gazettes' database). */
+static void
+pg_url_arg(const char *url, struct index_options *o)
+{
+	if (strchr(url, '/') == NULL && strcmp(url, "postgresql:") != 0 &&
+	    strcmp(url, "postgres:") != 0)
+		cli_usage_error("--url: a PostgreSQL destination is "
+		    "postgresql://... (a libpq URI) or postgresql: alone");
+	if (strchr(url, '/') != NULL && o->db != NULL)
+		cli_usage_error("--db is for --url postgresql:, not with a "
+		    "database in --url");
+	if (o->gzip)
+		cli_usage_error("--gzip compresses requests to OpenSearch; "
+		    "PostgreSQL takes none");
+	o->pg_url = url;
+}
+
 void
 options_parse(int argc, char **argv, struct index_options *o)
 {
@@ -157,11 +188,12 @@ options_parse(int argc, char **argv, struct index_options *o)
 		cli_usage_error("unexpected argument '%s'", argv[optind]);
 	o->index = config_pick(index, "OPENSEARCH_INDEX", "querido-diario");
 	check_index(o->index);
-	url = config_pick(url, "OPENSEARCH_HOST", NULL);
-	if (url == NULL && o->output == NULL)
-		cli_usage_error("no OpenSearch: give --url or set "
-		    "OPENSEARCH_HOST (or --output FILE)");
-	o->url = url ? base_url(url) : NULL;
+	/* With neither, the gazettes' own database holds the documents. */
+	url = config_pick(url, "OPENSEARCH_HOST", "postgresql:");
+	if (!is_postgresql(url))
+		o->url = base_url(url);
+	else if (o->output == NULL)	/* a dry run writes nowhere else */
+		pg_url_arg(url, o);
 	if (o->output != NULL && o->create_index)
 		cli_usage_error("--create-index needs a cluster, not --output");
 	/* A dry run changes nothing: no database, no .txt uploads. */

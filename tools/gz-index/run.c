@@ -14,6 +14,7 @@
 #include "ledger.h"
 #include "log.h"
 #include "ndjson.h"
+#include "pgsink.h"
 #include "rec.h"
 #include "sig.h"
 
@@ -229,8 +230,11 @@ send_ready(struct run *r)
 			run_drop_batch(r, b);
 			return;
 		}
-		if (r->o->output != NULL) {
-			run_written(r, b);
+		if (r->o->output != NULL || r->pg != NULL) {
+			if (r->pg != NULL)
+				run_stored(r, b);
+			else
+				run_written(r, b);
 			p = &r->queue;	/* a stop may have emptied it */
 			continue;
 		}
@@ -541,6 +545,13 @@ void
 run_set_store(struct run *r, struct store *s)
 {
 	r->store = s;
+}
+
+void
+run_set_pgsink(struct run *r, struct pgsink *pg)
+{
+	r->pg = pg;
+	snprintf(r->target, sizeof r->target, "%s", pgsink_describe(pg));
 }
 
 const char *

@@ -8,6 +8,7 @@
 #include "ndjson.h"
 
 struct store;
+struct pgsink;
 
 /* The loop's state, shared by run.c (input, batches) and answer.c. */
 struct run {
@@ -15,6 +16,7 @@ struct run {
 	struct bulk *bulk;		/* sends nothing with --output */
 	struct mark *mark;		/* NULL with --no-mark */
 	struct store *store;		/* NULL without --store-text */
+	struct pgsink *pg;		/* the PostgreSQL destination, or NULL */
 	struct ndjson_reader *in;
 	int out_fd;			/* --output, or -1 */
 	struct batch *filling;		/* taking documents */
@@ -35,6 +37,8 @@ struct run {
 struct run *run_new(const struct index_options *o, struct bulk *bulk,
     struct mark *mark, struct ndjson_reader *in, int out_fd);
 void run_set_store(struct run *r, struct store *s);
+/* The documents go to PostgreSQL rather than OpenSearch. */
+void run_set_pgsink(struct run *r, struct pgsink *pg);
 void run_free(struct run *r);
 /* Runs to the end of input or a stop; returns the exit status. */
 int run_loop(struct run *r);
@@ -50,6 +54,8 @@ void run_fail_doc(struct run *r, struct doc *d, const char *code,
 void run_drop_doc(struct run *r, struct doc *d, int attempts);
 /* Writes a ledger line (rec consumed); a failed stdout stops the run. */
 void run_put_line(struct run *r, jv rec);
+/* --url postgresql:...: b's documents into the table, then acknowledged. */
+void run_stored(struct run *r, struct batch *b);
 /* Queues b to be sent, at the front or the back. */
 void run_enqueue(struct run *r, struct batch *b, bool front);
 /* Drops every document of b (run_drop_doc) and frees it. */

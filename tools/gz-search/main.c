@@ -222,5 +222,6 @@ main(int argc, char **argv)
 	PQfinish(conn);
 	db_target_free(target);
 	free(o.territories);
+	free((char *)o.query);
 	return status;
 }

@@ -96,41 +96,6 @@ help(void)
 }
 
 /*
- * A real calendar date, YYYY-MM-DD, year 1 or later: checked here so that
- * 2024-02-30 is a usage error (exit 2) before connecting, not a failed
- * query (exit 3, "rerun later", which no rerun would fix).
- */
-static const char *
-date_arg(const char *option, const char *arg)
-{
-	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
-	    30, 31 };
-	int i, year, month, day, last;
-
-	for (i = 0; i < 10; i++)
-		if ((i == 4 || i == 7) ? arg[i] != '-' :
-		    !isdigit((unsigned char)arg[i]))
-			cli_usage_error("--%s: '%s' is not a date (YYYY-MM-DD)",
-			    option, arg);
-	if (arg[10] != '\0')
-		cli_usage_error("--%s: '%s' is not a date (YYYY-MM-DD)",
-		    option, arg);
-	year = (arg[0] - '0') * 1000 + (arg[1] - '0') * 100 +
-	    (arg[2] - '0') * 10 + (arg[3] - '0');
-	month = (arg[5] - '0') * 10 + (arg[6] - '0');
-	day = (arg[8] - '0') * 10 + (arg[9] - '0');
-	if (year < 1 || month < 1 || month > 12)
-		cli_usage_error("--%s: '%s' is not a date on the calendar",
-		    option, arg);
-	last = days[month - 1] + (month == 2 && year % 4 == 0 &&
-	    (year % 100 != 0 || year % 400 == 0));
-	if (day < 1 || day > last)
-		cli_usage_error("--%s: '%s' is not a date on the calendar",
-		    option, arg);
-	return arg;
-}
-
-/*
  * Sets o->mode (the query's spelling) and o->mode_name (the users').
  * source names where arg came from, for the message.
  */
@@ -179,8 +144,8 @@ parse_options(int argc, char **argv, struct list_options *o,
 		switch (opt) {
 		case OPT_DB: *db = config_secret_arg(optarg); break;
 		case OPT_MODE: mode = optarg; break;
-		case OPT_SINCE: o->since = date_arg("since", optarg); break;
-		case OPT_UNTIL: o->until = date_arg("until", optarg); break;
+		case OPT_SINCE: o->since = cli_date("since", optarg); break;
+		case OPT_UNTIL: o->until = cli_date("until", optarg); break;
 		case OPT_STATE: o->state = optarg; break;
 		case OPT_COUNT: *action = OPT_COUNT; break;
 		case OPT_INIT: *action = OPT_INIT; break;

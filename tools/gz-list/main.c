@@ -12,7 +12,6 @@
 #include "log.h"
 #include "sig.h"
 
-#include <ctype.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -8,6 +8,7 @@
  */
 #include "fetch.h"
 #include "log.h"
+#include "xalloc.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -172,7 +173,7 @@ on_body(char *data, size_t size, size_t nitems, void *arg)
 
 /* --- setting up an attempt ------------------------------------------------- */
 
-static bool
+static void
 add_header(struct curl_slist **list, const char *fmt, const char *value)
 {
 	char line[256];
@@ -180,25 +181,24 @@ add_header(struct curl_slist **list, const char *fmt, const char *value)
 
 	snprintf(line, sizeof line, fmt, value);
 	if ((l = curl_slist_append(*list, line)) == NULL)
-		return false;
+		xalloc_die(sizeof line);
 	*list = l;
-	return true;
 }
 
 /*
  * Resuming: ask for the rest of the file, and only if it is still the file
  * whose start we hold (If-Match with its ETag; 412 otherwise).
  */
-static bool
+static void
 resume_headers(struct job *j)
 {
 	char from[32];
 
 	if (j->file.bytes == 0 || j->if_match[0] == '\0')
-		return true;
+		return;
 	snprintf(from, sizeof from, "%" PRIu64, j->file.bytes);
-	return add_header(&j->headers, "Range: bytes=%s-", from) &&
-	    add_header(&j->headers, "If-Match: %s", j->if_match);
+	add_header(&j->headers, "Range: bytes=%s-", from);
+	add_header(&j->headers, "If-Match: %s", j->if_match);
 }
 
 static void
@@ -237,10 +237,7 @@ xfer_setup(const struct fetch_options *o, struct job *j, char *why,
 	j->max_size = o->max_size;
 	new_response(j, "");
 	common_options(o, j);
-	if (!resume_headers(j)) {
-		snprintf(why, size, "out of memory");
-		return false;
-	}
+	resume_headers(j);
 	if (o->source == SOURCE_S3)
 		return s3_setup(j->easy, &o->s3, S3_GET, j->target, NULL, NULL,
 		    &j->headers, why, size);

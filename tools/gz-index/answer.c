@@ -368,7 +368,7 @@ run_written(struct run *r, struct batch *b)
 void
 run_stored(struct run *r, struct batch *b)
 {
-	char **why = xcalloc(b->n * sizeof *why), error[512];
+	char **why = xcalloc(b->n, sizeof *why), error[512];
 	struct doc **acked = xmalloc(b->n * sizeof *acked);
 	size_t i, n = 0, count = b->n;
 	int rc = pgsink_write(r->pg, b, why, error, sizeof error);

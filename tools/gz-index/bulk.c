@@ -43,13 +43,13 @@ struct bulk {
 struct bulk *
 bulk_new(const struct index_options *o)
 {
-	struct bulk *k = xcalloc(sizeof *k);
+	struct bulk *k = xcalloc(1, sizeof *k);
 	size_t len = (o->url ? strlen(o->url) : 0) + sizeof BULK_PATH;
 
 	k->o = o;
 	k->multi = curl_multi_init();
 	if (k->multi == NULL)
-		xoom(sizeof k->multi);
+		xalloc_die(sizeof k->multi);
 	if (o->url != NULL) {
 		k->url = xmalloc(len);
 		snprintf(k->url, len, "%s%s", o->url, BULK_PATH);
@@ -61,7 +61,7 @@ bulk_new(const struct index_options *o)
 	if (o->gzip)
 		k->headers = curl_slist_append(k->headers,
 		    "Content-Encoding: gzip");
-	k->pool = xcalloc((size_t)o->concurrency * sizeof *k->pool);
+	k->pool = xcalloc((size_t)o->concurrency, sizeof *k->pool);
 	curl_multi_setopt(k->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
 	    (long)o->concurrency);
 	curl_multi_setopt(k->multi, CURLMOPT_MAXCONNECTS,
@@ -163,7 +163,7 @@ take_handle(struct bulk *k)
 	if (k->npool > 0)
 		return k->pool[--k->npool];
 	if ((e = curl_easy_init()) == NULL)
-		xoom(sizeof e);
+		xalloc_die(sizeof e);
 	bulk_setup(e, k->o);
 	return e;
 }

@@ -161,7 +161,7 @@ index_call(const struct index_options *o, const char *method,
 	int attempt = 0, rc;
 
 	if (e == NULL)
-		xoom(sizeof e);
+		xalloc_die(sizeof e);
 	snprintf(url, sizeof url, "%s/%s", o->url, o->index);
 	config_redact(o->url, where, sizeof where);
 	bulk_setup(e, o);

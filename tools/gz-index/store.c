@@ -96,7 +96,7 @@ struct store *
 store_new(const struct index_options *o, struct run *r, struct bulk *bulk,
     int *status)
 {
-	struct store *s = xcalloc(sizeof *s);
+	struct store *s = xcalloc(1, sizeof *s);
 	char why[300];
 
 	s->o = o;
@@ -233,7 +233,7 @@ on_done(struct xfer *x, int curl_code, long status, double retry_after)
 void
 store_add(struct store *s, struct doc *d)
 {
-	struct upload *u = xcalloc(sizeof *u), **p = &s->waiting;
+	struct upload *u = xcalloc(1, sizeof *u), **p = &s->waiting;
 
 	u->x.done = on_done;
 	u->store = s;
@@ -253,7 +253,7 @@ start(struct store *s, struct upload *u)
 	u->reply.len = 0;
 	u->reply.body[0] = u->error[0] = '\0';
 	if ((u->easy = curl_easy_init()) == NULL)
-		xoom(sizeof u->easy);
+		xalloc_die(sizeof u->easy);
 	curl_easy_setopt(u->easy, CURLOPT_PRIVATE, &u->x);
 	curl_easy_setopt(u->easy, CURLOPT_ERRORBUFFER, u->error);
 	curl_easy_setopt(u->easy, CURLOPT_WRITEFUNCTION, reply_keep);

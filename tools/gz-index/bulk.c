@@ -86,42 +86,17 @@ bulk_free(struct bulk *k)
 	free(k);
 }
 
-bool
-bulk_transient(int curl_code)
-{
-	switch (curl_code) {
-	case CURLE_COULDNT_RESOLVE_PROXY:
-	case CURLE_COULDNT_RESOLVE_HOST:
-	case CURLE_COULDNT_CONNECT:
-	case CURLE_HTTP2:
-	case CURLE_PARTIAL_FILE:
-	case CURLE_WRITE_ERROR:		/* our cap on the response */
-	case CURLE_OPERATION_TIMEDOUT:
-	case CURLE_SSL_CONNECT_ERROR:
-	case CURLE_GOT_NOTHING:
-	case CURLE_SEND_ERROR:
-	case CURLE_RECV_ERROR:
-	case CURLE_HTTP2_STREAM:
-		return true;
-	}
-	return false;
-}
-
 void
 bulk_setup(void *easy, const struct index_options *o)
 {
-	CURL *e = easy;
-
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "gz-index/0.1");
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, 10L);
 	/*
 	 * No overall timeout: a 20 MB document may take long to send.  A
 	 * connection that moves nothing for two minutes is dead, though.
 	 */
-	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, 120L);
+	static const struct http_limits limits = { 10000, 1, 120 };
+	CURL *e = easy;
+
+	http_defaults(e, "gz-index/0.1", &limits);
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
 	if (o->user != NULL) {

@@ -211,8 +211,6 @@ void bulk_add_other(struct bulk *k, void *easy);
 void bulk_remove_other(struct bulk *k, void *easy);
 /* What every request to OpenSearch shares: auth, TLS, timeouts. */
 void bulk_setup(void *easy, const struct index_options *o);
-/* Transport failures after which the request may be sent again. */
-bool bulk_transient(int curl_code);
 
 /* mark.c */
 struct mark;

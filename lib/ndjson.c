@@ -3,6 +3,7 @@
  */
 #include "ndjson.h"
 #include "text.h"
+#include "xalloc.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -33,18 +34,13 @@ struct ndjson_reader {
 struct ndjson_reader *
 ndjson_reader_new(int fd, size_t max_record_bytes)
 {
-	struct ndjson_reader *r = calloc(1, sizeof *r);
+	struct ndjson_reader *r = xcalloc(1, sizeof *r);
 
-	if (r == NULL)
-		return NULL;
 	r->fd = fd;
 	r->spill_fd = -1;
 	r->max = max_record_bytes;
 	r->cap = READ_CHUNK;
-	if ((r->buf = malloc(r->cap)) == NULL) {
-		free(r);
-		return NULL;
-	}
+	r->buf = xmalloc(r->cap);
 	return r;
 }
 
@@ -174,14 +170,10 @@ make_room(struct ndjson_reader *r)
 	}
 	if (r->cap - r->end < READ_CHUNK / 4 && r->cap < limit) {
 		size_t cap = r->cap * 2;
-		char *grown;
-
 		if (cap > limit)
 			cap = limit;
-		if ((grown = realloc(r->buf, cap)) != NULL) {
-			r->buf = grown;
-			r->cap = cap;
-		}
+		r->buf = xrealloc(r->buf, cap);
+		r->cap = cap;
 	}
 }
 

@@ -113,7 +113,7 @@ uint64_t ndjson_writer_put_jv(struct ndjson_writer *w, jv value);
 /*
  * A line built in pieces (a streamed source_text): nothing of it is written
  * before ndjson_writer_end, which adds the newline and returns its ticket
- * (0: out of memory, or the writer failed; the pieces are dropped).
+ * (0: the writer failed; the pieces are dropped).
  * Pieces must not contain a newline.
  */
 void ndjson_writer_begin(struct ndjson_writer *w);

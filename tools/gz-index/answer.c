@@ -306,7 +306,7 @@ run_answered(void *arg, struct batch *b, const struct bulk_outcome *out)
 	if (out->curl_code != 0) {
 		snprintf(why, sizeof why, "%s (curl %d)", b->error,
 		    out->curl_code);
-		if (bulk_transient(out->curl_code))
+		if (retry_curl_code(out->curl_code))
 			retry_batch(r, b, why, 0);
 		else {
 			run_fatal(r, out->curl_code == 60 || out->curl_code ==
@@ -368,7 +368,7 @@ run_written(struct run *r, struct batch *b)
 void
 run_stored(struct run *r, struct batch *b)
 {
-	char **why = xcalloc(b->n * sizeof *why), error[512];
+	char **why = xcalloc(b->n, sizeof *why), error[512];
 	struct doc **acked = xmalloc(b->n * sizeof *acked);
 	size_t i, n = 0, count = b->n;
 	int rc = pgsink_write(r->pg, b, why, error, sizeof error);

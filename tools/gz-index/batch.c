@@ -26,45 +26,6 @@
 #include <unistd.h>
 #include <zlib.h>
 
-/* Memory is sized by the options; running out means they were wrong. */
-void
-xoom(size_t size)
-{
-	log_error("out of memory (%zu bytes); lower --batch-bytes or "
-	    "--concurrency", size);
-	exit(EXIT_FATAL);
-}
-
-void *
-xrealloc(void *p, size_t size)
-{
-	void *q = realloc(p, size ? size : 1);
-
-	if (q == NULL)
-		xoom(size);
-	return q;
-}
-
-void *
-xmalloc(size_t size)
-{
-	return xrealloc(NULL, size);
-}
-
-void *
-xcalloc(size_t size)
-{
-	return memset(xmalloc(size), 0, size);
-}
-
-char *
-xstrdup(const char *s)
-{
-	size_t len = strlen(s) + 1;
-
-	return memcpy(xmalloc(len), s, len);
-}
-
 /* "sp/3550308/2024-01-02.pdf" → "sp/3550308/2024-01-02.txt" (DESIGN "Index"). */
 static char *
 text_key(const char *file_path)
@@ -170,7 +131,7 @@ struct doc *
 doc_new(jv rec, const struct spill_text *spill,
     const struct index_options *o, jv *error)
 {
-	struct doc *d = xcalloc(sizeof *d);
+	struct doc *d = xcalloc(1, sizeof *d);
 	const char *sum = rec_string(rec, "file_checksum");
 	char idbuf[32];
 	jv claim;
@@ -238,7 +199,7 @@ doc_free(struct doc *d)
 struct batch *
 batch_new(void)
 {
-	return xcalloc(sizeof(struct batch));
+	return xcalloc(1, sizeof(struct batch));
 }
 
 void

@@ -82,14 +82,12 @@ static void forget_batch(struct mark *);
 struct mark *
 mark_open(const char *db, const struct retry_policy *retry, int *status)
 {
-	struct mark *m = xcalloc(sizeof *m);
+	struct mark *m = xcalloc(1, sizeof *m);
 	PGresult *res;
 	bool fatal;
 
 	m->retry = retry;
 	m->target = db_target_new(db);
-	if (m->target == NULL)
-		xoom(sizeof(struct db_target *));
 	m->conn = db_connect(m->target, &fatal, m->error, sizeof m->error);
 	if (m->conn == NULL) {
 		log_error("cannot connect to %s to mark gazettes processed: %s "

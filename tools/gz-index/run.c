@@ -530,7 +530,7 @@ struct run *
 run_new(const struct index_options *o, struct bulk *bulk, struct mark *mark,
     struct ndjson_reader *in, int out_fd)
 {
-	struct run *r = xcalloc(sizeof *r);
+	struct run *r = xcalloc(1, sizeof *r);
 
 	r->o = o;
 	r->bulk = bulk;

@@ -124,6 +124,57 @@ processed_count_at_least() {
 	grep -q 'done: 600 in, 600 out, 0 failed' "$err"
 }
 
+# ledger_marked_ids LEDGER: ids whose ledger line says marked.
+ledger_marked_ids() {
+	jq -r 'select(.gz.index.marked) | .id' "$1" | sort
+}
+
+@test "a stalled ledger reader holds up no bulk: requests go on, none is retried, and every document ends indexed, in the ledger and marked" {
+	pg_seed 1000
+	records >"$BATS_TEST_TMPDIR/in"
+	fifo="$BATS_TEST_TMPDIR/fifo" err="$BATS_TEST_TMPDIR/err"
+	mkfifo "$fifo"
+	timeout 120 gz-index --batch-docs 50 <"$BATS_TEST_TMPDIR/in" >"$fifo" 2>"$err" &
+	pid=$!
+	held_reader_open "$fifo"
+	# Some 190 lines fill the pipe: the 4th batch's marks wait for its
+	# lines.  Meanwhile 8 more acknowledged batches may wait behind it, so
+	# bulks go on being sent and answered while nothing is read.
+	wait_for bulks_at_least 12
+	held_reader_take "$BATS_TEST_TMPDIR/ledger"
+	wait "$pid"
+	assert_equal "$(acked_ids "$BATS_TEST_TMPDIR/ledger" | wc -l)" 1000
+	assert_equal "$(ledger_marked_ids "$BATS_TEST_TMPDIR/ledger" | wc -l)" 1000
+	assert_equal "$(processed_ids | wc -l)" 1000
+	run -0 indexed_ids
+	assert_equal "${#lines[@]}" 1000
+	grep -q 'done: 1000 in, 1000 out, 0 failed' "$err"
+	grep -q 'retries 0,' "$err"
+	run -0 opensearch_log
+	echo "$output" | jq -e '[.[] | select(.path | test("_bulk"))] |
+		(map(.items) | add) == 1000 and all(.status == 200)'
+}
+
+@test "killed while its ledger reader is stalled, gz-index leaves no gazette marked whose line had not left" {
+	pg_seed 1000
+	records >"$BATS_TEST_TMPDIR/in"
+	fifo="$BATS_TEST_TMPDIR/fifo"
+	mkfifo "$fifo"
+	gz-index --batch-docs 50 <"$BATS_TEST_TMPDIR/in" >"$fifo" 2>"$BATS_TEST_TMPDIR/err" &
+	pid=$!
+	held_reader_open "$fifo"
+	wait_for bulks_at_least 12
+	kill -9 "$pid"
+	wait "$pid" || true
+	held_reader_take "$BATS_TEST_TMPDIR/ledger"
+	# some batches were marked, and each of their gazettes has its line;
+	# the acknowledged batches waiting behind the stall were not marked
+	marked=$(processed_ids | wc -l)
+	[ "$marked" -ge 50 ] && [ "$marked" -lt 1000 ]
+	assert_equal "$(comm -23 <(processed_ids | sort) \
+		<(ledger_marked_ids "$BATS_TEST_TMPDIR/ledger"))" ""
+}
+
 @test "retries only the items that got a 429, each document indexed once and all marked" {
 	pg_seed 10
 	records >"$BATS_TEST_TMPDIR/in"

@@ -1,96 +1,23 @@
 /*
  * answer — what to do with OpenSearch's answer to a bulk request: every
- * item read; 2xx acknowledged (marked, their ledger lines written before the
- * marks commit); 429 and 5xx items sent again inside later batches; other
+ * item read; 2xx acknowledged (ack.c: marked, committed once their ledger
+ * lines are out); 429 and 5xx items sent again inside later batches; other
  * items failed with OpenSearch's error type and reason; whole-request
  * 429/502/503/504 and transport errors retried with the batch whole; 413
  * split in halves.
  */
 #include "run.h"
+#include "ack.h"
 #include "cli.h"
-#include "ledger.h"
 #include "pgsink.h"
 #include "log.h"
 #include "rec.h"
-#include "version.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-/*
- * Acknowledged documents: mark them in a transaction, write their ledger
- * lines, then commit.  A line with gz.index therefore means indexed and
- * marked, and no gazette is ever marked without its line, whenever gz-index
- * dies: a kill between the lines and the COMMIT leaves this batch's lines
- * saying marked for rows that are not (see gz-index(1) "Ledger").
- */
-static void
-acknowledge(struct run *r, struct doc **docs, size_t n)
-{
-	bool mark_failed = false;
-	size_t i;
-
-	if (n == 0)
-		return;
-	/* Once the database failed past its retries, don't wait on it again. */
-	if (r->mark != NULL && (r->mark_broken ||
-	    mark_begin(r->mark, docs, n) != 0)) {
-		mark_failed = r->mark_broken = true;
-		run_fatal(r, EXIT_FATAL, "interrupted", "stopping: nothing "
-		    "more can be marked processed");
-	}
-	for (i = 0; i < n; i++) {
-		struct doc *d = docs[i];
-		jv ix = jv_object_set(jv_object(), jv_string("_id"),
-		    jv_string(d->id));
-
-		ix = jv_object_set(ix, jv_string("status"),
-		    d->status ? jv_number(d->status) : jv_null());
-		ix = jv_object_set(ix, jv_string("result"),
-		    jv_string(d->result));
-		ix = jv_object_set(ix, jv_string("version"),
-		    jv_string(gz_version));
-		if (r->mark != NULL)
-			ix = jv_object_set(ix, jv_string("marked"),
-			    jv_bool(d->marked));
-		d->ledger = rec_gz_set(d->ledger, "index", ix);
-		if (mark_failed) {
-			run_fail_doc(r, d, "mark_failed", "indexed, but the "
-			    "database could not mark it processed", 0, true);
-			docs[i] = NULL;
-			continue;
-		}
-		if (r->mark != NULL && !d->marked && d->gid >= 0)
-			log_warn("id %lld: indexed but not marked: its row is "
-			    "gone or its file_checksum changed since it was "
-			    "listed", d->gid);
-		ledger_indexed(d->marked);
-		stats_observe_duration(clock_monotonic() - d->read_at);
-		gz_stats.inflight--;
-		run_put_line(r, jv_copy(d->ledger));
-	}
-	/*
-	 * The lines must have left the process before the marks commit, or a
-	 * kill could leave a gazette marked with no line: wait for the writer
-	 * (a stalled reader pauses marking here; a failed stdout stops the
-	 * run, and what was acknowledged is still committed).
-	 */
-	if (!mark_failed && r->mark != NULL && ledger_errno() == 0)
-		(void)ledger_flush(true);
-	if (!mark_failed && r->mark != NULL && mark_commit(r->mark) != 0) {
-		r->mark_broken = true;
-		run_fatal(r, EXIT_FATAL, "interrupted", "stopping: the last "
-		    "%zu ledger lines that say marked are not: their marks "
-		    "could not be committed, and a rerun lists them again",
-		    n);
-	}
-	for (i = 0; i < n; i++)
-		if (docs[i] != NULL)
-			doc_free(docs[i]);
-}
 
 /* A batch OpenSearch did not take as a whole: again later, or give up. */
 static void
@@ -233,7 +160,7 @@ read_items(struct run *r, struct batch *b)
 	}
 	retry_items(r, b, again, nagain, type);
 	batch_free(b);
-	acknowledge(r, acked, n);
+	ack_add(r, acked, n);
 out:
 	free(items);
 	free(acked);
@@ -354,7 +281,7 @@ run_written(struct run *r, struct batch *b)
 	for (i = 0; i < b->n; i++)
 		snprintf(b->docs[i]->result, sizeof b->docs[i]->result,
 		    "written");
-	acknowledge(r, b->docs, b->n);
+	ack_add(r, b->docs, b->n);
 	batch_free(b);
 }
 
@@ -396,7 +323,7 @@ run_stored(struct run *r, struct batch *b)
 				acked[n++] = b->docs[i];
 		}
 		batch_free(b);
-		acknowledge(r, acked, n);
+		ack_add(r, acked, n);
 	}
 	for (i = 0; i < count; i++)
 		free(why[i]);

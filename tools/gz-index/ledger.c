@@ -4,7 +4,8 @@
  * tally behind the closing summary: indexed, marked, failed by stage/code.
  *
  * Lines go through lib's non-blocking writer, which the loop polls: a slow
- * reader never holds up a bulk request, a retry or the marking.
+ * reader never holds up a bulk request or a retry.  Marks wait for their
+ * lines' tickets (ack.c).
  */
 #include "ledger.h"
 #include "log.h"
@@ -31,6 +32,7 @@ static struct {
 static size_t ntally;
 static uint64_t indexed, marked;
 static int write_errno;
+static uint64_t last_ticket;	/* of the last line queued */
 static struct ndjson_writer *out;
 
 static void
@@ -89,7 +91,7 @@ ledger_put(jv rec)
 		jv_free(rec);
 		return -1;
 	}
-	if (ndjson_writer_put_jv(out, rec) == 0) {
+	if ((last_ticket = ndjson_writer_put_jv(out, rec)) == 0) {
 		write_errno = ndjson_writer_error(out);
 		if (write_errno == 0) {
 			log_error("out of memory for a ledger line");
@@ -110,6 +112,18 @@ ledger_flush(bool wait)
 		return -1;
 	}
 	return 0;
+}
+
+uint64_t
+ledger_ticket(void)
+{
+	return last_ticket;
+}
+
+bool
+ledger_out(uint64_t ticket)
+{
+	return ndjson_writer_done(out, ticket);
 }
 
 int

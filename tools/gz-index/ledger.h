@@ -7,6 +7,7 @@
 #include <jv.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* The ledger's writer on stdout; false when out of memory. */
 bool ledger_open(void);
@@ -23,6 +24,10 @@ int ledger_put(jv rec);
  * ndjson_writer_drain).  0, or -1 as ledger_put. */
 int ledger_flush(bool wait);
 int ledger_errno(void);
+/* The ticket of the last line queued (0: it was not). */
+uint64_t ledger_ticket(void);
+/* Whether that line, and every one before it, has left the process. */
+bool ledger_out(uint64_t ticket);
 /* Counts one acknowledged document. */
 void ledger_indexed(bool marked);
 /* "indexed 95 (marked 95), failed: gz-index/too_large 1, retries 2, ..." */

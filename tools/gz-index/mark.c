@@ -483,7 +483,9 @@ mark_settle(struct mark *m, bool now)
 	char *released;
 	PGresult *res;
 
-	if (m->nrelease == 0 || (!now && m->nrelease < RELEASE_MAX &&
+	/* Not inside a batch's open transaction: they go with the next. */
+	if (m->open || m->nrelease == 0 || (!now &&
+	    m->nrelease < RELEASE_MAX &&
 	    clock_monotonic() - m->release_since < RELEASE_SECS))
 		return;
 	values[0] = released = take_releases(m);

@@ -9,6 +9,7 @@
  * the next run.  --output is a dry run and marks nothing.
  */
 #include "run.h"
+#include "ack.h"
 #include "cli.h"
 #include "config.h"
 #include "ledger.h"
@@ -256,7 +257,7 @@ can_read(const struct run *r)
 	size_t busy = r->queued + (size_t)bulk_inflight(r->bulk);
 
 	if (r->stopping || r->eof || busy > (size_t)r->o->concurrency ||
-	    ndjson_writer_full(ledger_writer()))
+	    ndjson_writer_full(ledger_writer()) || ack_full(r->ack))
 		return false;
 	return r->store == NULL || !store_busy(r->store);
 }
@@ -514,11 +515,18 @@ run_loop(struct run *r)
 			mark_settle(r->mark, finished(r));
 		if (ledger_flush(false) != 0)
 			ledger_failed(r);
+		ack_progress(r);
 		if (finished(r))
 			break;
 		wait_for_work(r);
 	}
-	/* Nothing else runs now: wait for the reader to take the rest. */
+	/*
+	 * Nothing else runs now: wait for the reader to take the rest, and
+	 * commit the marks of the lines it took.
+	 */
+	ack_finish(r);
+	if (r->mark != NULL && !r->mark_broken)
+		mark_settle(r->mark, true);
 	if (ledger_flush(true) != 0)
 		ledger_failed(r);
 	if (r->fatal != 0)
@@ -537,6 +545,7 @@ run_new(const struct index_options *o, struct bulk *bulk, struct mark *mark,
 	r->mark = mark;
 	r->in = in;
 	r->out_fd = out_fd;
+	r->ack = ack_new();
 	config_redact(o->url ? o->url : "-", r->target, sizeof r->target);
 	return r;
 }
@@ -563,5 +572,6 @@ run_target(const struct run *r)
 void
 run_free(struct run *r)
 {
+	ack_free(r->ack);
 	free(r);
 }

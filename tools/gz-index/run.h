@@ -9,6 +9,7 @@
 
 struct store;
 struct pgsink;
+struct ack;
 
 /* The loop's state, shared by run.c (input, batches) and answer.c. */
 struct run {
@@ -18,6 +19,7 @@ struct run {
 	struct store *store;		/* NULL without --store-text */
 	struct pgsink *pg;		/* the PostgreSQL destination, or NULL */
 	struct ndjson_reader *in;
+	struct ack *ack;		/* acknowledged, being marked (ack.h) */
 	int out_fd;			/* --output, or -1 */
 	struct batch *filling;		/* taking documents */
 	struct batch *queue;		/* full, or waiting for a retry */

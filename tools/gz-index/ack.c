@@ -1,0 +1,203 @@
+/*
+ * ack — acknowledged batches: marked in a transaction, their ledger lines
+ * queued, committed once the lines are out (see ack.h for the contract).
+ */
+#include "ack.h"
+#include "run.h"
+#include "cli.h"
+#include "ledger.h"
+#include "log.h"
+#include "rec.h"
+#include "version.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct ack_batch {
+	struct ack_batch *next;
+	struct doc **docs;
+	size_t n;
+};
+
+struct ack {
+	struct ack_batch *open;		/* its transaction open, lines queued */
+	uint64_t ticket;		/* the open batch's last line */
+	struct ack_batch *head, **tail;	/* waiting, oldest first */
+	size_t waiting;
+};
+
+struct ack *
+ack_new(void)
+{
+	struct ack *a = xcalloc(sizeof *a);
+
+	a->tail = &a->head;
+	return a;
+}
+
+static void
+free_batch(struct ack_batch *ab)
+{
+	size_t i;
+
+	if (ab == NULL)
+		return;
+	for (i = 0; i < ab->n; i++)
+		if (ab->docs[i] != NULL)
+			doc_free(ab->docs[i]);
+	free(ab->docs);
+	free(ab);
+}
+
+void
+ack_free(struct ack *a)
+{
+	struct ack_batch *ab;
+
+	if (a == NULL)
+		return;
+	free_batch(a->open);
+	while ((ab = a->head) != NULL) {
+		a->head = ab->next;
+		free_batch(ab);
+	}
+	free(a);
+}
+
+bool
+ack_full(const struct ack *a)
+{
+	return a->waiting >= ACK_WAITING_MAX;
+}
+
+bool
+ack_idle(const struct ack *a)
+{
+	return a->open == NULL && a->head == NULL;
+}
+
+/* d's ledger line: the record with gz.index, counted as indexed. */
+static void
+put_indexed(struct run *r, struct doc *d)
+{
+	jv ix = jv_object_set(jv_object(), jv_string("_id"),
+	    jv_string(d->id));
+
+	ix = jv_object_set(ix, jv_string("status"),
+	    d->status ? jv_number(d->status) : jv_null());
+	ix = jv_object_set(ix, jv_string("result"), jv_string(d->result));
+	ix = jv_object_set(ix, jv_string("version"), jv_string(gz_version));
+	if (r->mark != NULL)
+		ix = jv_object_set(ix, jv_string("marked"),
+		    jv_bool(d->marked));
+	d->ledger = rec_gz_set(d->ledger, "index", ix);
+	if (r->mark != NULL && !d->marked && d->gid >= 0)
+		log_warn("id %lld: indexed but not marked: its row is gone or "
+		    "its file_checksum changed since it was listed", d->gid);
+	ledger_indexed(d->marked);
+	stats_observe_duration(clock_monotonic() - d->read_at);
+	gz_stats.inflight--;
+	run_put_line(r, jv_copy(d->ledger));
+}
+
+/*
+ * Runs the batch's marking statement in a transaction left open and queues
+ * its lines; it is then the open batch, unless nothing is to be committed
+ * (no marking, or marking failed: its documents failed with mark_failed).
+ */
+static void
+open_batch(struct run *r, struct ack *a, struct ack_batch *ab)
+{
+	bool mark_failed = false;
+	size_t i;
+
+	/* Once the database failed past its retries, don't wait on it again. */
+	if (r->mark != NULL && (r->mark_broken ||
+	    mark_begin(r->mark, ab->docs, ab->n) != 0)) {
+		mark_failed = r->mark_broken = true;
+		run_fatal(r, EXIT_FATAL, "interrupted", "stopping: nothing "
+		    "more can be marked processed");
+	}
+	for (i = 0; i < ab->n; i++) {
+		if (mark_failed) {
+			run_fail_doc(r, ab->docs[i], "mark_failed", "indexed, "
+			    "but the database could not mark it processed", 0,
+			    true);
+			ab->docs[i] = NULL;
+			continue;
+		}
+		put_indexed(r, ab->docs[i]);
+	}
+	if (mark_failed || r->mark == NULL) {
+		free_batch(ab);
+		return;
+	}
+	a->open = ab;
+	a->ticket = ledger_ticket();
+}
+
+/* The open batch's lines are out (or stdout failed): commit its marks. */
+static void
+commit_open(struct run *r, struct ack *a)
+{
+	struct ack_batch *ab = a->open;
+
+	a->open = NULL;
+	if (mark_commit(r->mark) != 0) {
+		r->mark_broken = true;
+		run_fatal(r, EXIT_FATAL, "interrupted", "stopping: the last "
+		    "%zu ledger lines that say marked are not: their marks "
+		    "could not be committed, and a rerun lists them again",
+		    ab->n);
+	}
+	free_batch(ab);
+}
+
+void
+ack_progress(struct run *r)
+{
+	struct ack *a = r->ack;
+	struct ack_batch *ab;
+
+	for (;;) {
+		if (a->open != NULL) {
+			(void)ledger_flush(false);	/* the loop sees errors */
+			if (ledger_errno() == 0 && !ledger_out(a->ticket))
+				return;
+			commit_open(r, a);
+		}
+		if ((ab = a->head) == NULL)
+			return;
+		if ((a->head = ab->next) == NULL)
+			a->tail = &a->head;
+		a->waiting--;
+		open_batch(r, a, ab);
+	}
+}
+
+void
+ack_add(struct run *r, struct doc **docs, size_t n)
+{
+	struct ack *a = r->ack;
+	struct ack_batch *ab;
+
+	if (n == 0)
+		return;
+	ab = xcalloc(sizeof *ab);
+	ab->docs = xmalloc(n * sizeof *ab->docs);
+	memcpy(ab->docs, docs, n * sizeof *docs);
+	ab->n = n;
+	*a->tail = ab;
+	a->tail = &ab->next;
+	a->waiting++;
+	ack_progress(r);
+}
+
+void
+ack_finish(struct run *r)
+{
+	while (!ack_idle(r->ack)) {
+		(void)ledger_flush(true);	/* a failure commits the rest */
+		ack_progress(r);
+	}
+}

@@ -46,6 +46,14 @@ CFLAGS  ?=
 CFLAGS  += -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -g \
 	   $(SANFLAGS) -Ilib $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ljq -lm
+# C++ only where a library has no C API that does the job: gz-extract's
+# poppler_text.cc (poppler-cpp).  Same warnings and sanitizers; a tool with
+# a .cc file links with $(CXX), and only it links its library.
+CXX     ?= c++
+CXXFLAGS ?=
+CXXFLAGS += -std=c++17 -Wall -Wextra -Werror -g $(SANFLAGS) -Ilib \
+	   $(shell pkg-config --cflags poppler-cpp 2>/dev/null)
+LDLIBS_gz-extract = $(shell pkg-config --libs poppler-cpp 2>/dev/null)
 LDFLAGS += $(SANFLAGS)
 
 LIB_SRC  = $(wildcard lib/*.c)
@@ -72,16 +80,24 @@ $(BUILD)/%.o: %.c $(wildcard lib/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
+$(BUILD)/%.o: %.cc $(wildcard lib/*.h tools/*/*.h)
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) -MMD -MP -c -o $@ $<
+
 $(LIBGZ): $(LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-# One folder per tool: every .c under tools/NAME links into bin/NAME.
-tool_objs = $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/$(1)/*.c))
+# One folder per tool: every .c (and .cc) under tools/NAME links into
+# bin/NAME.
+tool_objs = $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/$(1)/*.c)) \
+	$(patsubst %.cc,$(BUILD)/%.o,$(wildcard tools/$(1)/*.cc))
+tool_ld = $(if $(wildcard tools/$(1)/*.cc),$(CXX),$(CC))
 .SECONDEXPANSION:
 $(BUILD)/bin/%: $$(call tool_objs,$$*) $(LIBGZ)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBGZ) $(LDLIBS)
+	$(call tool_ld,$*) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBGZ) \
+	    $(LDLIBS_$*) $(LDLIBS)
 
 $(BUILD)/test/%: $(BUILD)/tests/progs/%.o $(LIBGZ)
 	@mkdir -p $(@D)

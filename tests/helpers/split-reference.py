@@ -42,6 +42,7 @@ TERRITORIES = [
     ("2708600", "São Miguel dos Campos"), ("2708402", "São José da Tapera"),
     ("2700300", "Arapiraca"), ("2703304", "Igreja Nova"),
     ("2704005", "Marechal Deodoro"), ("2706703", "Piranhas"),
+    ("2705903", "Olho d'Água das Flores"), ("2709103", "Tanque d'Arca"),
 ]
 
 
@@ -109,6 +110,8 @@ def name_variant(rnd, name):
     if rnd.random() < 0.2:
         name = (name.replace("Í", "I").replace("Ó", "O").replace("Ç", "C")
                 .replace("Ã", "A").replace("É", "E"))
+    if "'" in name:
+        name = name.replace("'", rnd.choice(["'", "\u2019", "\u00b4", "`", " ", "'"]))
     if name == "MAJOR ISIDORO" and rnd.random() < 0.5:
         name = "MAJOR IZIDORO"
     if " " in name and rnd.random() < 0.3:
@@ -189,7 +192,7 @@ def main():
     cmd = sys.argv[1]
     if cmd == "territories":
         for tid, name in TERRITORIES:
-            print("INSERT INTO territories VALUES ('%s', '%s', 'AL', 'Alagoas');" % (tid, name))
+            print("INSERT INTO territories VALUES ('%s', '%s', 'AL', 'Alagoas');" % (tid, name.replace("'", "''")))
     elif cmd == "generate":
         rnd = random.Random(int(sys.argv[3]))
         for i in range(1, int(sys.argv[2]) + 1):

@@ -3,14 +3,19 @@
 # everything else passed through byte for byte.
 load helpers/common
 load helpers/pg
+load helpers/opensearch
+load helpers/s3
 
 H='Diário Oficial dos Municípios do Estado de Alagoas • ANO XI | Nº 2000'
 
 setup_file() {
 	pg_start
+	opensearch_start
 }
 
 teardown_file() {
+	s3_stop
+	opensearch_stop
 	pg_stop
 }
 
@@ -183,4 +188,78 @@ md5() {
 	run -2 --separate-stderr gz-split --db "dbname=no_such_db" <<<'{"id":1}'
 	[[ "$stderr" == *"cannot connect"* ]]
 	assert_equal "$output" ""
+}
+
+# --- gz-index: the gazette is marked once all its segments are acknowledged
+
+# split_ama ID: the realistic gazette as gazette row ID (unprocessed), split.
+split_ama() {
+	pg_sql "INSERT INTO gazettes (id, date, file_checksum, file_path, territory_id, processed)
+		VALUES ($1, '2024-03-05', 'parent-sum', '2700000/2024-03-05/ama.pdf', '2700000', false)"
+	ama_text >"$BATS_TEST_TMPDIR/ama.txt"
+	association "$1" "$BATS_TEST_TMPDIR/ama.txt" | gz-split -q
+}
+
+processed() {
+	pg_sql "SELECT processed FROM gazettes WHERE id = $1"
+}
+
+@test "gz-index marks an association gazette only when the parent and every segment are acknowledged" {
+	opensearch_reset
+	gz-index --create-index --no-mark --quiet </dev/null
+	split_ama 77 >"$BATS_TEST_TMPDIR/split.ndjson"
+	# a stream cut after the third segment: indexed, nothing marked
+	head -4 "$BATS_TEST_TMPDIR/split.ndjson" >"$BATS_TEST_TMPDIR/part.ndjson"
+	run -0 --separate-stderr timeout 60 gz-index --batch-docs 2 <"$BATS_TEST_TMPDIR/part.ndjson"
+	assert_equal "$(processed 77)" f
+	assert_equal "$(jq -c '[.gz.index.marked]' <<<"$output" | tr -d '\n')" \
+		'[false][false][false][false]'
+	# the whole stream: marked once, by the line completing the set
+	run -0 --separate-stderr timeout 60 gz-index --batch-docs 2 <"$BATS_TEST_TMPDIR/split.ndjson"
+	assert_equal "$(processed 77)" t
+	assert_equal "$(jq -s '[.[] | select(.gz.index.marked)] | length' <<<"$output")" 1
+	assert_equal "$(jq -r 'select(.gz.segment.index == 0) | .gz.index.result' <<<"$output")" split
+	# five documents, each under its segment's checksum; the parent is not one
+	run -0 opensearch_docs querido-diario
+	assert_equal "$(jq -r '._id' <<<"$output" | sort)" \
+		"$(jq -r 'select(.gz.segment.index > 0) | .file_checksum' "$BATS_TEST_TMPDIR/split.ndjson" | sort)"
+	assert_equal "$(jq -r '._source.territory_id' <<<"$output" | sort | tr '\n' ' ')" \
+		"2702306 2705002 2706307 2707701 2709301 "
+	jq -se 'all(._source | has("gz") | not)' <<<"$output"
+}
+
+@test "gz-index leaves the gazette unprocessed when one of its segments fails" {
+	opensearch_reset
+	gz-index --create-index --no-mark --quiet </dev/null
+	split_ama 78 | jq -c 'if .gz.segment.index == 3 then .date = "not a date" else . end' \
+		>"$BATS_TEST_TMPDIR/split.ndjson"
+	run -1 --separate-stderr timeout 60 gz-index <"$BATS_TEST_TMPDIR/split.ndjson"
+	assert_equal "$(processed 78)" f
+	assert_equal "$(jq -r 'select(.gz.error) | .gz.segment.index' <<<"$output")" 3
+	assert_equal "$(jq -s '[.[] | select(.gz.index.marked)] | length' <<<"$output")" 0
+}
+
+@test "--store-text publishes the whole gazette's .txt and each segment's under territory/date/checksum" {
+	if gz-index --store-text --no-mark --output /dev/null </dev/null 2>&1 | grep -q 'no S3 client'; then
+		skip "this build of gz-index has no S3 client"
+	fi
+	s3_start
+	opensearch_reset
+	gz-index --create-index --no-mark --quiet </dev/null
+	split_ama 79 >"$BATS_TEST_TMPDIR/split.ndjson"
+	QUERIDO_DIARIO_FILES_ENDPOINT=https://files.example.org \
+		run -0 --separate-stderr timeout 60 gz-index --store-text <"$BATS_TEST_TMPDIR/split.ndjson"
+	assert_equal "$(processed 79)" t
+	s3_get 2700000/2024-03-05/ama.txt "$BATS_TEST_TMPDIR/got"
+	cmp "$BATS_TEST_TMPDIR/ama.txt" "$BATS_TEST_TMPDIR/got"
+	jq -c 'select(.gz.segment.index > 0)' "$BATS_TEST_TMPDIR/split.ndjson" |
+	while read -r seg; do
+		key=$(jq -r '"\(.territory_id)/2024-03-05/\(.file_checksum).txt"' <<<"$seg")
+		s3_get "$key" "$BATS_TEST_TMPDIR/got"
+		jq -j .source_text <<<"$seg" | cmp - "$BATS_TEST_TMPDIR/got"
+	done
+	run -0 opensearch_docs querido-diario
+	jq -se 'length == 5 and all(._source | .file_raw_txt == "https://files.example.org/\(.territory_id)/2024-03-05/\(.file_checksum).txt"
+		and .url == "https://files.example.org/2700000/2024-03-05/ama.pdf")' <<<"$output"
+	s3_stop
 }

@@ -7,6 +7,7 @@
  * split in halves.
  */
 #include "run.h"
+#include "segment.h"
 #include "cli.h"
 #include "ledger.h"
 #include "pgsink.h"
@@ -35,6 +36,9 @@ acknowledge(struct run *r, struct doc **docs, size_t n)
 
 	if (n == 0)
 		return;
+	/* gz-split: the segment completing its set marks the gazette. */
+	for (i = 0; i < n; i++)
+		segment_acknowledged(docs[i]);
 	/* Once the database failed past its retries, don't wait on it again. */
 	if (r->mark != NULL && (r->mark_broken ||
 	    mark_begin(r->mark, docs, n) != 0)) {
@@ -63,7 +67,8 @@ acknowledge(struct run *r, struct doc **docs, size_t n)
 			docs[i] = NULL;
 			continue;
 		}
-		if (r->mark != NULL && !d->marked && d->gid >= 0)
+		if (r->mark != NULL && !d->marked && d->gid >= 0 &&
+		    segment_markable(d))
 			log_warn("id %lld: indexed but not marked: its row is "
 			    "gone or its file_checksum changed since it was "
 			    "listed", d->gid);
@@ -402,4 +407,16 @@ run_stored(struct run *r, struct batch *b)
 		free(why[i]);
 	free(why);
 	free(acked);
+}
+
+/*
+ * gz-split's parent of a split gazette: its .txt stored (with
+ * --store-text), nothing to index; acknowledged alone, as one member of
+ * its set (segment.h).
+ */
+void
+run_acknowledge_parent(struct run *r, struct doc *d)
+{
+	snprintf(d->result, sizeof d->result, "split");
+	acknowledge(r, &d, 1);
 }

@@ -14,8 +14,8 @@
 
 PREFIX  ?= /usr/local
 CC      ?= cc
-PKGS     = libcurl libpq libmagic zlib libzip libxml-2.0 libcrypto
-TOOLS    = gz-list gz-fetch gz-extract gz-index gz-search
+PKGS     = libcurl libpq libmagic zlib libzip libxml-2.0 libcrypto libpcre2-8
+TOOLS    = gz-list gz-fetch gz-extract gz-split gz-index gz-search
 
 ifeq ($(SANITIZE),1)
 VARIANT  = sanitize

@@ -28,6 +28,8 @@ struct ndjson_reader {
 	const char *spill_dir;
 	int spill_fd;		/* the line being spilled, or -1 */
 	size_t spill_len;
+	const char *raw;	/* the line last returned as a record */
+	size_t raw_len;
 	char error[256];
 };
 
@@ -92,6 +94,13 @@ ndjson_line(const struct ndjson_reader *r)
 	return r->line;
 }
 
+const char *
+ndjson_raw(const struct ndjson_reader *r, size_t *len)
+{
+	*len = r->raw_len;
+	return r->raw;
+}
+
 int
 ndjson_fd(const struct ndjson_reader *r)
 {
@@ -112,6 +121,8 @@ parse_line(struct ndjson_reader *r, char *line, size_t len, jv *out)
 	size_t bad_at;
 	jv value;
 
+	r->raw = line;
+	r->raw_len = len;
 	if (len > 0 && line[len - 1] == '\r')
 		len--;
 	while (len > 0 && (line[len - 1] == ' ' || line[len - 1] == '\t'))

@@ -59,6 +59,12 @@ enum ndjson_status ndjson_read(struct ndjson_reader *r, jv *out);
 const char *ndjson_error(const struct ndjson_reader *r);
 /* Line number of the record or error last returned (1-based). */
 unsigned long ndjson_line(const struct ndjson_reader *r);
+/*
+ * The bytes of the line last returned as NDJSON_RECORD, newline excluded,
+ * exactly as read (for a stage that passes a record on byte for byte).
+ * Borrowed; valid until the next ndjson_read.
+ */
+const char *ndjson_raw(const struct ndjson_reader *r, size_t *len);
 int ndjson_fd(const struct ndjson_reader *r);
 
 /*

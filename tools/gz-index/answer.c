@@ -8,6 +8,7 @@
  */
 #include "run.h"
 #include "ack.h"
+#include "segment.h"
 #include "cli.h"
 #include "pgsink.h"
 #include "log.h"
@@ -329,4 +330,16 @@ run_stored(struct run *r, struct batch *b)
 		free(why[i]);
 	free(why);
 	free(acked);
+}
+
+/*
+ * gz-split's parent of a split gazette: its .txt stored (with
+ * --store-text), nothing to index; acknowledged alone, as one member of
+ * its set (segment.h).
+ */
+void
+run_acknowledge_parent(struct run *r, struct doc *d)
+{
+	snprintf(d->result, sizeof d->result, "split");
+	ack_add(r, &d, 1);
 }

@@ -13,6 +13,7 @@
  * (batch_write) where it belongs (a text_span), so it is never in memory.
  */
 #include "index.h"
+#include "segment.h"
 #include "cli.h"
 #include "log.h"
 #include "ndjson.h"
@@ -69,7 +70,9 @@ prepare_store(struct doc *d, jv *rec, const struct index_options *o)
 
 	if (path == NULL || *path == '\0')
 		return false;
-	d->key = text_key(path);
+	/* gz-split: a segment's text has its own key (segment.h). */
+	d->key = d->segment != NULL && d->segment->index > 0 ?
+	    xstrdup(d->segment->text_key) : text_key(path);
 	*rec = jv_object_set(*rec, jv_string("url"), public_link(o, path));
 	*rec = jv_object_set(*rec, jv_string("file_raw_txt"),
 	    public_link(o, d->key));
@@ -133,7 +136,8 @@ doc_new(jv rec, const struct spill_text *spill,
 {
 	struct doc *d = xcalloc(1, sizeof *d);
 	const char *sum = rec_string(rec, "file_checksum");
-	char idbuf[32];
+	char idbuf[32], why[200];
+	bool bad_segment;
 	jv claim;
 
 	d->spill.fd = -1;
@@ -141,6 +145,14 @@ doc_new(jv rec, const struct spill_text *spill,
 		d->spill = *spill;
 
 	d->gid = rec_id(rec);
+	/* gz-split's segments are marked as a set (segment.h). */
+	d->segment = segment_ref_new(rec, why, sizeof why, &bad_segment);
+	if (bad_segment) {
+		*error = rec_set_error(jv_object_delete(rec,
+		    jv_string("source_text")), "bad_record", why, 0, false);
+		doc_free(d);
+		return NULL;
+	}
 	claim = rec_gz_get(rec, "claim");
 	d->claimed = jv_get_kind(claim) != JV_KIND_NULL;
 	jv_free(claim);
@@ -193,6 +205,7 @@ doc_free(struct doc *d)
 	free(d->sum);
 	free(d->key);
 	free(d->frag);
+	segment_ref_free(d->segment);
 	free(d);
 }
 

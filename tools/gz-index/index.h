@@ -64,6 +64,8 @@ struct text_span {
 	struct spill_text text;
 };
 
+struct segment_ref;
+
 struct doc {
 	struct doc *next;	/* in the retry or store list */
 	jv ledger;		/* the record without source_text */
@@ -84,6 +86,7 @@ struct doc {
 	char result[16];	/* "created", "updated", "written" */
 	bool marked;
 	bool claimed;		/* the record carries gz.claim (gz-list --claim) */
+	struct segment_ref *segment;	/* gz-split's gz.segment, or NULL */
 };
 
 /*

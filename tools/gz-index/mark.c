@@ -21,6 +21,7 @@
  * claiming gz-list sees every claim settled and other workers may retry.
  */
 #include "index.h"
+#include "segment.h"
 #include "cli.h"
 #include "db.h"
 #include "log.h"
@@ -158,7 +159,8 @@ put_quoted(char **buf, size_t *len, size_t *cap, const char *s)
 static bool
 markable(const struct doc *d)
 {
-	return d->gid >= 0 && d->gid <= INT_MAX;
+	/* a segment marks its gazette only when it completes the set */
+	return d->gid >= 0 && d->gid <= INT_MAX && segment_markable(d);
 }
 
 /* {1,2,3} and {"a","b",NULL}; returns how many documents take part. */

@@ -142,7 +142,7 @@ md5() {
 		"$BATS_TEST_TMPDIR/want.ndjson" "$BATS_TEST_TMPDIR/out.ndjson"
 	assert_output "400 gazettes compared, 0 differ"
 	# and the sample is not trivial: many segments, some failures of each kind
-	[ "$(jq -s '[.[] | select(.segments | length > 1)] | length' "$BATS_TEST_TMPDIR/want.ndjson")" -gt 100 ]
+	[ "$(jq -s '[.[] | select(.segments | length > 1)] | length' "$BATS_TEST_TMPDIR/want.ndjson")" -gt 80 ]
 	[ "$(grep -c unknown_territory "$BATS_TEST_TMPDIR/want.ndjson")" -gt 3 ]
 }
 
@@ -155,6 +155,11 @@ md5() {
 	EOF
 	run -0 --separate-stderr gz-split <"$BATS_TEST_TMPDIR/in.ndjson"
 	assert_equal "$output" "$(cat "$BATS_TEST_TMPDIR/in.ndjson")"
+	# gz-split's own output, replayed, is not split again
+	ama_text >"$BATS_TEST_TMPDIR/ama.txt"
+	association 77 "$BATS_TEST_TMPDIR/ama.txt" | gz-split >"$BATS_TEST_TMPDIR/once.ndjson"
+	run -0 --separate-stderr gz-split <"$BATS_TEST_TMPDIR/once.ndjson"
+	assert_equal "$output" "$(cat "$BATS_TEST_TMPDIR/once.ndjson")"
 }
 
 @test "an unknown municipality fails the whole gazette: one record, no segment" {

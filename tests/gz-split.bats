@@ -162,6 +162,20 @@ md5() {
 	assert_equal "$output" "$(cat "$BATS_TEST_TMPDIR/once.ndjson")"
 }
 
+@test "a record goes out as soon as it is read, and SIGTERM stops gz-split while it waits for input" {
+	mkfifo "$BATS_TEST_TMPDIR/in"
+	gz-split <"$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/out" 2>/dev/null &
+	pid=$!
+	exec 7>"$BATS_TEST_TMPDIR/in"
+	echo '{"id":1,"territory_id":"3550308"}' >&7
+	wait_for grep -q '"id":1' "$BATS_TEST_TMPDIR/out"
+	kill -TERM "$pid"
+	rc=0
+	wait "$pid" || rc=$?
+	exec 7>&-
+	assert_equal "$rc" 143
+}
+
 @test "an unknown municipality fails the whole gazette: one record, no segment" {
 	printf '%s\n' "$H" 'ESTADO DE ALAGOAS' 'PREFEITURA MUNICIPAL DE VIÇOSA' '' '' \
 		'Ato 1' 'Código Identificador:AA' 'ESTADO DE ALAGOAS' \

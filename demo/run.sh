@@ -51,7 +51,7 @@ find "$work/bucket" -type f | wc -l | sed 's/$/ files/'
 
 rm -rf "$out"
 mkdir -p "$out"
-step "gz-pipeline: gz-list | gz-fetch | gz-extract | gz-index"
+step "gz-pipeline: gz-list | gz-fetch | gz-extract | gz-split | gz-index"
 set +e
 gz-pipeline --run-id "demo-$(date +%Y%m%d%H%M%S)" --log-dir "$out/logs" \
 	--ledger "$out/ledger.ndjson" \
@@ -74,6 +74,10 @@ psql -X -At -c "SELECT 'indexed into PostgreSQL (table querido_diario): ' ||
 	count(*) || ' documents' FROM querido_diario"
 psql -X -At -c "SELECT 'marked processed: ' || count(*) FILTER (WHERE processed)
 	|| ' of ' || count(*) FROM gazettes"
+# gz-split: the AMA gazette (id 15) became one document per municipality.
+jq -r 'select(.id == 15 and .gz.segment.index > 0) |
+	"  id 15, association of Alagoas: document \(.file_checksum) for \(.territory_name)"' \
+	"$out/ledger.ndjson"
 
 step "Searching them: gz-search 'licitacoes' '\"merenda escolar\"' or concurso --limit 5"
 # Accents and plurals aside: licitacoes finds licitação.  The ids, by rank,
@@ -91,7 +95,7 @@ cat <<MSG
   export OPENSEARCH_HOST=https://HOST:9200 OPENSEARCH_USER=... OPENSEARCH_PASSWORD=...
   gz-pipeline --list-mode=unprocessed --index-create-index --ledger ledger.ndjson
   # or stage by stage, to debug one of them:
-  gz-list --mode unprocessed | gz-fetch | gz-extract | gz-index --create-index > ledger.ndjson
+  gz-list --mode unprocessed | gz-fetch | gz-extract | gz-split | gz-index --create-index > ledger.ndjson
   # without OPENSEARCH_HOST the documents go into the gazettes' database, and:
   gz-search 'pregão eletrônico' --state SP --since 2024-01-01
 

@@ -14,7 +14,11 @@ INSERT INTO territories (id, name, state_code, state) VALUES
   ('3550308', 'São Paulo', 'SP', 'São Paulo'),
   ('3304557', 'Rio de Janeiro', 'RJ', 'Rio de Janeiro'),
   ('2927408', 'Salvador', 'BA', 'Bahia'),
-  ('4106902', 'Curitiba', 'PR', 'Paraná');
+  ('4106902', 'Curitiba', 'PR', 'Paraná'),
+  ('2700000', 'Associação Municipal', 'AL', 'Alagoas'),
+  ('2704302', 'Maceió', 'AL', 'Alagoas'),
+  ('2706307', 'Palmeira dos Índios', 'AL', 'Alagoas'),
+  ('2700300', 'Arapiraca', 'AL', 'Alagoas');
 
 INSERT INTO gazettes (id, source_text, date, edition_number, is_extra_edition,
   power, file_checksum, file_path, file_url, scraped_at, created_at,
@@ -60,5 +64,8 @@ INSERT INTO gazettes (id, source_text, date, edition_number, is_extra_edition,
    now() - interval '2 hours', '2927408', false),
   (14, NULL, '2024-01-10', '209', false, 'executive', '0aaf1d875acf5adf77c0d52b10f4c945', '3304557/2024-01-10/0aaf1d875acf5adf77c0d52b10f4c945.pdf',
    'https://example.org/diarios/3304557/2024-01-10/pacote-renomeado.pdf', now() - interval '2 hours',
-   now() - interval '2 hours', '3304557', false);
+   now() - interval '2 hours', '3304557', false),
+  (15, NULL, '2024-01-09', '2000', false, 'executive', 'a68f01a61bc9aa4f138e9a2b1f44e73b', '2700000/2024-01-09/a68f01a61bc9aa4f138e9a2b1f44e73b.txt',
+   'https://example.org/diarios/2700000/2024-01-09/diario-ama.txt', now() - interval '2 hours',
+   now() - interval '2 hours', '2700000', false);
 COMMIT;

@@ -26,7 +26,7 @@ help_options() {
 
 @test "completing -- offers exactly the long options each tool's --help lists" {
 	local tool
-	for tool in gz-list gz-fetch gz-extract gz-index gz-search; do
+	for tool in gz-list gz-fetch gz-extract gz-split gz-index gz-search; do
 		run -0 complete "$tool --"
 		assert_equal "$(echo "$output" | sed 's/=$//' | sort -u)" "$(help_options "$tool")"
 		# an option that takes a value completes with its "=", ready for it

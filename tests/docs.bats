@@ -8,7 +8,7 @@ load helpers/common
 }
 
 @test "every long option a tool's --help shows appears in its man page" {
-	for tool in gz-list gz-fetch gz-extract gz-index gz-search; do
+	for tool in gz-list gz-fetch gz-extract gz-split gz-index gz-search; do
 		command -v "$tool" >/dev/null || continue
 		page="$GZ_ROOT/man/$tool.1"
 		assert_file_exists "$page"

@@ -33,7 +33,7 @@ pipeline() {
 
 @test "--help names every option, and a bad option or missing tool exits 2" {
 	run -0 gz-pipeline --help
-	for opt in ledger log-dir run-id spool quiet list- fetch- extract- index-; do
+	for opt in ledger log-dir run-id spool quiet no-split list- fetch- extract- split- index-; do
 		[[ "$output" == *"--$opt"* ]] || fail "--help does not mention --$opt"
 		grep -q -- "$opt" "$GZ_ROOT/man/gz-pipeline.1" ||
 			fail "gz-pipeline.1 does not mention --$opt"
@@ -54,7 +54,7 @@ pipeline() {
 	run -0 opensearch_docs querido-diario
 	assert_equal "$(echo "$output" | jq -s 'map(select(._source.source_text |
 		test("Portaria nº"))) | length')" 25
-	for stage in list fetch extract index; do
+	for stage in list fetch extract split index; do
 		assert_file_exists "$RUN/$stage.log"
 		assert_file_exists "$RUN/$stage.prom"
 		assert_equal "$(cat "$RUN/$stage.rc")" 0
@@ -240,4 +240,37 @@ wait_stage_pid() {
 	[[ "$stderr" == *"removed $base/run-"*", left by a run that is over"* ]]
 	run find "$base" -mindepth 1
 	assert_output ""
+}
+
+# seed_association: an AMA gazette (2700000) whose .txt holds acts of two
+# municipalities, and their territories.
+seed_association() {
+	pg_sql "INSERT INTO territories VALUES ('2700000','Associação Municipal','AL','Alagoas'),
+		('2704302','Maceió','AL','Alagoas'), ('2700300','Arapiraca','AL','Alagoas')"
+	mkdir -p "$BUCKET/2700000/2024-03-05"
+	printf '%s\n' 'Diário Oficial AMA' 'ESTADO DE ALAGOAS' 'PREFEITURA MUNICIPAL DE MACEIÓ' '' '' \
+		'Portaria 1' 'Código Identificador:A1' 'ESTADO DE ALAGOAS' \
+		'PREFEITURA MUNICIPAL DE ARAPIRACA' '' '' 'Portaria 2' 'Código Identificador:A2' \
+		>"$BUCKET/2700000/2024-03-05/ama.txt"
+	pg_sql "INSERT INTO gazettes (id, date, file_checksum, file_path, territory_id, scraped_at, processed)
+		VALUES (500, '2024-03-05', '$(md5sum <"$BUCKET/2700000/2024-03-05/ama.txt" | cut -d' ' -f1)',
+		'2700000/2024-03-05/ama.txt', '2700000', now(), false)"
+}
+
+@test "gz-split runs between gz-extract and gz-index: an association gazette is indexed per municipality, and whole with --no-split" {
+	seed_association
+	run -0 --separate-stderr pipeline
+	assert_equal "$(pg_sql 'SELECT processed FROM gazettes WHERE id = 500')" t
+	run -0 opensearch_docs querido-diario
+	assert_equal "$(jq -r '._source.territory_id' <<<"$output" | sort | tr '\n' ' ')" "2700300 2704302 "
+	assert_equal "$(cat "$RUN/split.rc")" 0
+	[[ "$stderr" == *"listed:  1"* && "$stderr" == *"indexed: 2"* ]]
+
+	pg_sql "UPDATE gazettes SET processed = false"
+	opensearch_reset
+	rm -rf "$RUN"
+	run -0 --separate-stderr pipeline --no-split
+	run -0 opensearch_docs querido-diario
+	assert_equal "$(jq -r '._source.territory_id' <<<"$output")" 2700000
+	assert_file_not_exists "$RUN/split.log"
 }

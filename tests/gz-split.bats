@@ -142,7 +142,7 @@ md5() {
 		"$BATS_TEST_TMPDIR/want.ndjson" "$BATS_TEST_TMPDIR/out.ndjson"
 	assert_output "400 gazettes compared, 0 differ"
 	# and the sample is not trivial: many segments, some failures of each kind
-	[ "$(jq -s '[.[] | select(.segments | length > 1)] | length' "$BATS_TEST_TMPDIR/want.ndjson")" -gt 100 ]
+	[ "$(jq -s '[.[] | select(.segments | length > 1)] | length' "$BATS_TEST_TMPDIR/want.ndjson")" -gt 80 ]
 	[ "$(grep -c unknown_territory "$BATS_TEST_TMPDIR/want.ndjson")" -gt 3 ]
 }
 
@@ -155,6 +155,25 @@ md5() {
 	EOF
 	run -0 --separate-stderr gz-split <"$BATS_TEST_TMPDIR/in.ndjson"
 	assert_equal "$output" "$(cat "$BATS_TEST_TMPDIR/in.ndjson")"
+	# gz-split's own output, replayed, is not split again
+	ama_text >"$BATS_TEST_TMPDIR/ama.txt"
+	association 77 "$BATS_TEST_TMPDIR/ama.txt" | gz-split >"$BATS_TEST_TMPDIR/once.ndjson"
+	run -0 --separate-stderr gz-split <"$BATS_TEST_TMPDIR/once.ndjson"
+	assert_equal "$output" "$(cat "$BATS_TEST_TMPDIR/once.ndjson")"
+}
+
+@test "a record goes out as soon as it is read, and SIGTERM stops gz-split while it waits for input" {
+	mkfifo "$BATS_TEST_TMPDIR/in"
+	gz-split <"$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/out" 2>/dev/null &
+	pid=$!
+	exec 7>"$BATS_TEST_TMPDIR/in"
+	echo '{"id":1,"territory_id":"3550308"}' >&7
+	wait_for grep -q '"id":1' "$BATS_TEST_TMPDIR/out"
+	kill -TERM "$pid"
+	rc=0
+	wait "$pid" || rc=$?
+	exec 7>&-
+	assert_equal "$rc" 143
 }
 
 @test "an unknown municipality fails the whole gazette: one record, no segment" {

@@ -37,7 +37,7 @@ setup_file() {
 
 @test "unpacked, every tool answers --version with the one version, and --help" {
 	local t
-	for t in gz-list gz-fetch gz-extract gz-index gz-search gz-pipeline; do
+	for t in gz-list gz-fetch gz-extract gz-split gz-index gz-search gz-pipeline; do
 		assert_file_executable "$ROOT/usr/bin/$t"
 		# The package's tools only: nothing of the build on PATH.
 		PATH="$ROOT/usr/bin:/usr/bin:/bin" run -0 --separate-stderr "$t" --version

@@ -30,7 +30,7 @@ rm -rf "$stage"
 make -C "$root" --no-print-directory -s install DESTDIR="$stage" PREFIX=/usr >/dev/null
 
 # Binaries stripped of debugging symbols, as Debian ships them.
-for t in gz-list gz-fetch gz-extract gz-index gz-search; do
+for t in gz-list gz-fetch gz-extract gz-split gz-index gz-search; do
 	strip --strip-unneeded --remove-section=.comment --remove-section=.note \
 	    "$stage/usr/bin/$t"
 done

@@ -3,8 +3,9 @@
  * out byte for byte; an association gazette goes out as its parent record
  * (gz.segment index 0: gz-index publishes its .txt, indexes nothing) and
  * then its segments, one at a time, so memory holds one text and one
- * segment at most.  The loop blocks: gz-split does no other work that
- * could go on while stdout is slow.
+ * segment at most.  Lines go out as stdout takes them; writing blocks
+ * only once a megabyte waits (gz-split has no other work to go on with).
+ * Reading waits in poll(), so SIGINT/SIGTERM stop it even between records.
  */
 #include "split.h"
 #include "cli.h"
@@ -15,6 +16,7 @@
 #include "sig.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,11 +35,15 @@ struct run {
 	unsigned long associations, segments;
 };
 
-/* Writes out once the writer holds enough; a failed stdout stops all. */
+/*
+ * Writes what stdout takes now, and waits for it only once the writer
+ * holds a megabyte; a failed stdout stops all.
+ */
 static void
 settle(struct run *r, uint64_t ticket)
 {
-	if (ticket == 0 || (ndjson_writer_full(r->out) &&
+	if (ticket == 0 || ndjson_writer_flush(r->out) != 0 ||
+	    (ndjson_writer_full(r->out) &&
 	    ndjson_writer_drain(r->out) != 0)) {
 		if (ndjson_writer_error(r->out) != EPIPE)
 			r->status = EXIT_FATAL;
@@ -193,19 +199,48 @@ take(struct run *r, jv rec)
 	const char *tid;
 	const char *raw;
 	size_t len;
+	bool already;
+	jv segment;
 
 	if (!rec_check(&rec, why, sizeof why)) {
 		fail(r, rec, "bad_record", why);
 		return;
 	}
 	tid = rec_string(rec, "territory_id");
-	if (rec_has_error(rec) || tid == NULL || !rules_is_association(tid)) {
+	segment = rec_gz_get(rec, "segment");
+	/* Already split (gz-split's own output replayed) passes too. */
+	already = jv_get_kind(segment) != JV_KIND_NULL;
+	jv_free(segment);
+	if (rec_has_error(rec) || already || tid == NULL ||
+	    !rules_is_association(tid)) {
 		raw = ndjson_raw(r->in, &len);
 		settle(r, ndjson_writer_put_line(r->out, raw, len));
 		jv_free(rec);
 		return;
 	}
 	split_association(r, rec, tid);
+}
+
+/*
+ * No whole line yet: sleep until stdin has data, stdout takes the lines
+ * waiting, or a signal asks us to stop (a second at most, so progress
+ * lines keep coming).
+ */
+static void
+wait_for_input(struct run *r)
+{
+	struct pollfd fds[3] = {
+		{ .fd = 0, .events = POLLIN },
+		{ .fd = ndjson_writer_fd(r->out),
+		  .events = ndjson_writer_events(r->out) },
+		{ .fd = sig_wakeup_fd(), .events = POLLIN },
+	};
+
+	if (fds[1].events == 0)
+		fds[1].fd = -1;
+	(void)poll(fds, fds[2].fd >= 0 ? 3 : 2, 1000);
+	if (fds[1].revents != 0)
+		settle(r, 1);
 }
 
 int
@@ -216,12 +251,18 @@ split_run(const struct split_options *o)
 	jv rec;
 
 	r.in = ndjson_reader_new(0, o->max_record_bytes);
+	ndjson_reader_set_nonblocking(r.in, true);
 	r.out = ndjson_writer_new(1, OUT_HIGH_WATER, "records");
 	while (!r.stop && !sig_stop_requested()) {
 		enum ndjson_status st = ndjson_read(r.in, &rec);
 
 		if (st == NDJSON_EOF)
 			break;
+		if (st == NDJSON_AGAIN) {
+			wait_for_input(&r);
+			progress_tick();
+			continue;
+		}
 		if (st == NDJSON_IOERR) {
 			log_error("reading records: %s", strerror(errno));
 			r.status = EXIT_FATAL;

@@ -30,6 +30,9 @@ Test control lives under /_double/ (names OpenSearch never uses):
         {"slow_ms": {"ms": 3000, "times": 1}}
         {"malformed": {"times": 1}}           200 with a body that isn't JSON
         {"down": true} / {"down": false}      refuse every request (outage)
+        {"down": {"after_bulks": 3}}          the same from the 4th _bulk on
+      A connection fault takes "after_bulks": N too, sparing the first N
+      _bulk requests: a test then waits on the double's count, not a clock.
         {"max_content_length": 1000}
       "times": -1 means forever.
 """
@@ -48,8 +51,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit, unquote
 
 LOCK = threading.RLock()
-STATE = {"indices": {}, "auto_created": [], "log": [], "seq": 0}
-FAULTS = {"item": [], "every": [], "request": [], "conn": [], "down": False}
+STATE = {"indices": {}, "auto_created": [], "log": [], "seq": 0, "bulks": 0}
+FAULTS = {"item": [], "every": [], "request": [], "conn": [], "down": False,
+          "down_after": None}
 CONFIG = {}
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$")
 
@@ -320,6 +324,12 @@ class Handler(BaseHTTPRequestHandler):
 
     # -- dispatch ---------------------------------------------------------
 
+    def conn_fault(self, kind):
+        """The queued connection fault of this kind that applies to this
+        request (its after_bulks spared), counted down; or None."""
+        return take(FAULTS["conn"], lambda f: f["kind"] == kind and
+                    (f["after"] == 0 or getattr(self, "bulk_no", 0) > f["after"]))
+
     def dispatch(self):
         self.record = {"time": time.time(), "method": self.command, "path": self.path,
                        "client": self.client_address[0],
@@ -331,7 +341,13 @@ class Handler(BaseHTTPRequestHandler):
             if parts and parts[0] == "_double":
                 body = self.read_body()
                 return self.control(parts[1:], body)
-            if FAULTS["down"]:
+            self.bulk_no = 0
+            if parts and parts[-1] == "_bulk":
+                with LOCK:
+                    STATE["bulks"] += 1
+                    self.bulk_no = STATE["bulks"]
+            after = FAULTS["down_after"]
+            if FAULTS["down"] or (after is not None and self.bulk_no > after):
                 self.record["status"] = "down"
                 self.reset_connection()
                 return
@@ -341,7 +357,7 @@ class Handler(BaseHTTPRequestHandler):
                 self.record["body"] = body.decode("utf-8", "replace")
             if not self.authorized():
                 return
-            fault = take(FAULTS["conn"], lambda f: f["kind"] == "slow_ms")
+            fault = self.conn_fault("slow_ms")
             if fault:
                 time.sleep(fault["ms"] / 1000)
             self.route(parts, query, body)
@@ -459,7 +475,7 @@ class Handler(BaseHTTPRequestHandler):
             etype = {429: "rejected_execution_exception", 503: "unavailable_shards_exception"}.get(
                 status, "illegal_argument_exception")
             return self.send(*error_body(status, etype, "injected by the double"))
-        if take(FAULTS["conn"], lambda f: f["kind"] == "drop_before_apply"):
+        if self.conn_fault("drop_before_apply"):
             self.record["status"] = "dropped"
             self.connection.shutdown(socket.SHUT_RDWR)
             self.close_connection = True
@@ -478,19 +494,19 @@ class Handler(BaseHTTPRequestHandler):
         if "filter_path" in query:
             result = filter_path(result, query["filter_path"])
         self.record["items"] = len(items)
-        if take(FAULTS["conn"], lambda f: f["kind"] == "drop_after_apply"):
+        if self.conn_fault("drop_after_apply"):
             self.record["status"] = "applied-then-dropped"
             self.connection.shutdown(socket.SHUT_RDWR)
             self.close_connection = True
             return
-        if take(FAULTS["conn"], lambda f: f["kind"] == "reset"):
+        if self.conn_fault("reset"):
             self.record["status"] = "reset"
             return self.reset_connection()
         data = json.dumps(result).encode()
-        if take(FAULTS["conn"], lambda f: f["kind"] == "malformed"):
+        if self.conn_fault("malformed"):
             data = b'{"took":1,"errors":fal'
             return self.send(200, data)
-        if take(FAULTS["conn"], lambda f: f["kind"] == "truncate"):
+        if self.conn_fault("truncate"):
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
@@ -510,9 +526,10 @@ class Handler(BaseHTTPRequestHandler):
             if parts == ["log"]:
                 return self.send(200, STATE["log"])
             if parts == ["reset"]:
-                STATE.update({"indices": {}, "auto_created": [], "log": [], "seq": 0})
+                STATE.update({"indices": {}, "auto_created": [], "log": [], "seq": 0,
+                              "bulks": 0})
                 FAULTS.update({"item": [], "every": [], "request": [], "conn": [],
-                               "down": False})
+                               "down": False, "down_after": None})
                 return self.send(200, {"reset": True})
             if parts == ["state"]:
                 return self.send(200, {"indices": {n: {"docs": len(i["docs"]),
@@ -531,8 +548,12 @@ class Handler(BaseHTTPRequestHandler):
             if parts == ["faults"]:
                 spec = json.loads(body or b"{}")
                 for kind, f in spec.items():
-                    if kind == "down":
+                    if kind == "down" and isinstance(f, dict):
+                        FAULTS["down_after"] = int(f["after_bulks"])
+                    elif kind == "down":
                         FAULTS["down"] = bool(f)
+                        if not f:
+                            FAULTS["down_after"] = None
                     elif kind == "max_content_length":
                         CONFIG["max_content_length"] = int(f)
                     elif kind == "item_status":
@@ -548,7 +569,8 @@ class Handler(BaseHTTPRequestHandler):
                     elif kind in ("drop_after_apply", "drop_before_apply", "truncate", "reset",
                                   "malformed", "slow_ms"):
                         FAULTS["conn"].append({"kind": kind, "ms": f.get("ms", 0),
-                                               "times": f.get("times", 1)})
+                                               "times": f.get("times", 1),
+                                               "after": int(f.get("after_bulks", 0))})
                     else:
                         return self.send(400, {"error": "unknown fault [%s]" % kind})
                 return self.send(200, faults_view())

@@ -12,7 +12,8 @@
  * text below is constant.
  */
 #include "list.h"
-#include "session.h"
+#include "dbarray.h"
+#include "dbsession.h"
 #include "jsonesc.h"
 #include "cli.h"
 #include "log.h"
@@ -87,65 +88,37 @@ const char from_where[] =
 static const char page_tail[] =
 	" AND g.id < $9::bigint ORDER BY g.id DESC LIMIT $10::int";
 
-/*
- * A PostgreSQL array literal {"a","b"} with each element quoted, so commas,
- * quotes and braces inside a value stay inside it.  Caller frees.
- */
+/* The filters' lists as array literals: one parameter each (lib/dbarray). */
 static char *
-text_array_literal(const char *const *values, int n)
+text_array(const char *const *values, int n)
 {
-	size_t size = 3, len = 0;
-	char *out;
+	struct db_array a = DB_ARRAY_INIT;
 	int i;
 
 	for (i = 0; i < n; i++)
-		size += 2 * strlen(values[i]) + 3;
-	out = xmalloc(size);
-	out[len++] = '{';
-	for (i = 0; i < n; i++) {
-		const char *p;
-
-		if (i > 0)
-			out[len++] = ',';
-		out[len++] = '"';
-		for (p = values[i]; *p; p++) {
-			if (*p == '"' || *p == '\\')
-				out[len++] = '\\';
-			out[len++] = *p;
-		}
-		out[len++] = '"';
-	}
-	out[len++] = '}';
-	out[len] = '\0';
-	return out;
+		db_array_add_text(&a, values[i]);
+	return db_array_take(&a);
 }
 
 static char *
-id_array_literal(const long long *ids, int n)
+id_array(const long long *ids, int n)
 {
-	size_t size = 3 + (size_t)n * 21, len = 0;
-	char *out = xmalloc(size);
+	struct db_array a = DB_ARRAY_INIT;
 	int i;
 
-	out[len++] = '{';
 	for (i = 0; i < n; i++)
-		len += (size_t)snprintf(out + len, size - len, "%s%lld",
-		    i ? "," : "", ids[i]);
-	snprintf(out + len, size - len, "}");
-	return out;
+		db_array_add_int(&a, ids[i]);
+	return db_array_take(&a);
 }
 
 bool
 params_init(struct params *p, const struct list_options *o)
 {
 	memset(p, 0, sizeof *p);
-	if (o->n_territories > 0 &&
-	    (p->territories = text_array_literal(o->territories,
-	    o->n_territories)) == NULL)
-		return false;
-	if (o->n_ids > 0 && (p->ids = id_array_literal(o->ids,
-	    o->n_ids)) == NULL)
-		return false;
+	if (o->n_territories > 0)
+		p->territories = text_array(o->territories, o->n_territories);
+	if (o->n_ids > 0)
+		p->ids = id_array(o->ids, o->n_ids);
 	p->values[0] = o->mode;
 	p->values[1] = o->since;
 	p->values[2] = o->until;
@@ -296,7 +269,8 @@ build_sql(const char *head, const char *tail)
 int
 list_run(const struct db_target *target, const struct list_options *o)
 {
-	struct session s = { .target = target, .retry = &o->retry };
+	struct db_session s = DB_SESSION_INIT(target, &o->retry,
+	    LIST_SCHEMA);
 	long long last_id = 9223372036854775807LL, left = o->limit;
 	unsigned long pages = 0;
 	struct list_out out = { .flush_at = LIST_FLUSH_BYTES };
@@ -323,7 +297,7 @@ list_run(const struct db_target *target, const struct list_options *o)
 			break;
 		snprintf(p.last, sizeof p.last, "%lld", last_id);
 		snprintf(p.limit, sizeof p.limit, "%d", want);
-		if ((res = session_query(&s, sql, N_PAGE_PARAMS, p.values, &status)) == NULL)
+		if ((res = db_session_query(&s, sql, N_PAGE_PARAMS, p.values, &status)) == NULL)
 			break;
 		pages++;
 		if (write_page(&out, res, &last_id, NULL) != 0) {
@@ -346,7 +320,7 @@ list_run(const struct db_target *target, const struct list_options *o)
 		status = EXIT_FATAL;
 	snprintf(extra, sizeof extra, "%lu pages", pages);
 	progress_summary(extra);
-	session_close(&s);
+	db_session_close(&s);
 	params_free(&p);
 	jsonbuf_free(&out.buf);
 	ndjson_writer_free(out.w);
@@ -357,7 +331,8 @@ list_run(const struct db_target *target, const struct list_options *o)
 int
 list_count(const struct db_target *target, const struct list_options *o)
 {
-	struct session s = { .target = target, .retry = &o->retry };
+	struct db_session s = DB_SESSION_INIT(target, &o->retry,
+	    LIST_SCHEMA);
 	struct params p;
 	int status = EXIT_OK;
 	char *sql = build_sql("SELECT count(*)", "");
@@ -368,7 +343,7 @@ list_count(const struct db_target *target, const struct list_options *o)
 		free(sql);
 		return EXIT_FATAL;
 	}
-	if ((res = session_query(&s, sql, N_FILTER_PARAMS, p.values, &status)) != NULL) {
+	if ((res = db_session_query(&s, sql, N_FILTER_PARAMS, p.values, &status)) != NULL) {
 		long long n = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 
 		if (o->limit > 0 && n > o->limit)
@@ -381,7 +356,7 @@ list_count(const struct db_target *target, const struct list_options *o)
 		    "mode", o->mode_name, (double)n);
 		metrics_finish();
 	}
-	session_close(&s);
+	db_session_close(&s);
 	params_free(&p);
 	free(sql);
 	return status;

@@ -12,6 +12,8 @@
 #include <stdbool.h>
 
 #define LIST_MAX_FILTER_VALUES 1024
+/* What a missing table or column means (lib/dbsession's message). */
+#define LIST_SCHEMA "the gazettes/territories schema gz-list reads"
 
 struct list_options {
 	const char *mode;		/* "DAILY", "ALL" or "UNPROCESSED" */

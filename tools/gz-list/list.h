@@ -15,7 +15,12 @@
 /* What a missing table or column means (lib/dbsession's message). */
 #define LIST_SCHEMA "the gazettes/territories schema gz-list reads"
 
+/* What a run does: list (the default) or one of the other verbs. */
+enum list_verb { LIST_LIST, LIST_COUNT, LIST_INIT, LIST_CLAIMS };
+
 struct list_options {
+	enum list_verb verb;
+	const char *db;			/* --db, or NULL: the environment */
 	const char *mode;		/* "DAILY", "ALL" or "UNPROCESSED" */
 	const char *mode_name;		/* the same as users write it: "daily" */
 	const char *since, *until;	/* YYYY-MM-DD or NULL */
@@ -32,6 +37,9 @@ struct list_options {
 	double lease;			/* --lease, seconds */
 	struct retry_policy retry;
 };
+
+/* options.c: the command line into o (zeroed), or exit 2 with a message. */
+void list_options_parse(int argc, char **argv, struct list_options *o);
 
 /*
  * The query pieces, shared with claim.c.  Parameters $1-$8 are the filters

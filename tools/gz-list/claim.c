@@ -138,7 +138,7 @@ static const char held_sql[] =
 struct claimer {
 	struct db_session s;
 	const struct list_options *o;
-	struct params p;
+	struct list_params p;
 	char *probe_sql;
 	double renewed;		/* monotonic time of the last renewal */
 	long long held;		/* claims still ours at the last renewal */
@@ -185,7 +185,7 @@ ensure_tables(struct db_session *s)
 
 /* The database's clock at the start of the run, into p->run_start. */
 static int
-note_run_start(struct db_session *s, struct params *p)
+note_run_start(struct db_session *s, struct list_params *p)
 {
 	int status = EXIT_OK;
 	PGresult *res = db_session_query(s, "SELECT extract(epoch FROM now())",
@@ -204,7 +204,8 @@ static long long
 renew(struct claimer *c)
 {
 	const char *values[3] = { c->o->worker, c->p.lease, c->p.run_start };
-	PGresult *res = db_session_query(&c->s, renew_sql, 3, values, &c->status);
+	PGresult *res = db_session_query(&c->s, renew_sql, 3, values,
+	    &c->status);
 	long long held;
 
 	if (res == NULL)
@@ -221,7 +222,8 @@ static long long
 count_held(struct claimer *c)
 {
 	const char *values[2] = { c->o->worker, c->p.run_start };
-	PGresult *res = db_session_query(&c->s, held_sql, 2, values, &c->status);
+	PGresult *res = db_session_query(&c->s, held_sql, 2, values,
+	    &c->status);
 	long long held;
 
 	if (res == NULL)
@@ -326,13 +328,13 @@ claim_init(const struct db_target *target, const struct list_options *o)
 static char *
 claim_sql(void)
 {
-	size_t size = strlen(claim_tail) + strlen(select_list) +
+	size_t size = strlen(claim_tail) + strlen(list_select_list) +
 	    strlen(claim_select_tail) + 1;
 	char *tail = xmalloc(size), *sql;
 
-	snprintf(tail, size, "%s%s%s", claim_tail, select_list,
+	snprintf(tail, size, "%s%s%s", claim_tail, list_select_list,
 	    claim_select_tail);
-	sql = build_sql(claim_head, tail);
+	sql = list_build_sql(claim_head, tail);
 	free(tail);
 	return sql;
 }
@@ -355,14 +357,9 @@ claim_run(const struct db_target *target, const struct list_options *o)
 	int probes = 0;
 	char *sql = claim_sql(), extra[96];
 
-	c.probe_sql = build_sql(probe_head, probe_tail);
-	if (sql == NULL || c.probe_sql == NULL || !params_init(&c.p, o) ||
-	    (out.w = list_writer()) == NULL) {
-		log_error("out of memory");
-		free(sql);
-		free(c.probe_sql);
-		return EXIT_FATAL;
-	}
+	c.probe_sql = list_build_sql(probe_head, probe_tail);
+	list_params_init(&c.p, o);
+	out.w = list_writer();
 	snprintf(c.p.last, sizeof c.p.last, "%lld", 9223372036854775807LL);
 	if ((c.status = ensure_tables(&c.s)) != EXIT_OK ||
 	    (c.status = note_run_start(&c.s, &c.p)) != EXIT_OK)
@@ -409,7 +406,7 @@ out:
 	    o->page_size, o->worker);
 	progress_summary(extra);
 	db_session_close(&c.s);
-	params_free(&c.p);
+	list_params_free(&c.p);
 	jsonbuf_free(&out.buf);
 	ndjson_writer_free(out.w);
 	free(sql);

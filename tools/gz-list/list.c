@@ -61,7 +61,7 @@ static const struct column {
 
 #define ISO_TIMESTAMP "'YYYY-MM-DD\"T\"HH24:MI:SS.US'"
 
-const char select_list[] =
+const char list_select_list[] =
 	"SELECT g.id, g.territory_id, t.name, t.state_code,"
 	" to_char(g.date, 'YYYY-MM-DD'), g.edition_number,"
 	" g.is_extra_edition, g.power, g.file_checksum, g.file_path,"
@@ -72,7 +72,7 @@ const char select_list[] =
  * The filters of the existing system ($1 mode) plus the narrowing flags;
  * a NULL parameter turns its filter off.
  */
-const char from_where[] =
+const char list_from_where[] =
 	" FROM gazettes g JOIN territories t ON t.id = g.territory_id"
 	" WHERE g.file_path NOT LIKE '%.zip'"
 	" AND (($1::text = 'ALL')"
@@ -111,8 +111,8 @@ id_array(const long long *ids, int n)
 	return db_array_take(&a);
 }
 
-bool
-params_init(struct params *p, const struct list_options *o)
+void
+list_params_init(struct list_params *p, const struct list_options *o)
 {
 	memset(p, 0, sizeof *p);
 	if (o->n_territories > 0)
@@ -139,11 +139,10 @@ params_init(struct params *p, const struct list_options *o)
 	p->values[11] = p->lease;
 	p->values[12] = p->run_start;
 	snprintf(p->lease, sizeof p->lease, "%.3f seconds", o->lease);
-	return true;
 }
 
 void
-params_free(struct params *p)
+list_params_free(struct list_params *p)
 {
 	free(p->territories);
 	free(p->ids);
@@ -164,7 +163,7 @@ integer_text(const char *v)
 }
 
 void
-format_record(struct jsonbuf *b, PGresult *res, int r,
+list_format_record(struct jsonbuf *b, PGresult *res, int r,
     const char *claim_worker)
 {
 	int c;
@@ -195,12 +194,7 @@ struct ndjson_writer *
 list_writer(void)
 {
 	/* Memory is bounded by list_out: no high-water mark. */
-	struct ndjson_writer *w = ndjson_writer_new(STDOUT_FILENO, SIZE_MAX,
-	    "records");
-
-	if (w == NULL)
-		log_error("out of memory");
-	return w;
+	return ndjson_writer_new(STDOUT_FILENO, SIZE_MAX, "records");
 }
 
 int
@@ -246,7 +240,7 @@ write_page(struct list_out *out, PGresult *res, long long *last_id,
 	int r, rows = PQntuples(res);
 
 	for (r = 0; r < rows; r++) {
-		format_record(&out->buf, res, r, claim_worker);
+		list_format_record(&out->buf, res, r, claim_worker);
 		*last_id = strtoll(PQgetvalue(res, r, 0), NULL, 10);
 		gz_stats.records_in++;
 		if (out->buf.len >= out->flush_at && list_out_flush(out) != 0)
@@ -257,12 +251,12 @@ write_page(struct list_out *out, PGresult *res, long long *last_id,
 }
 
 char *
-build_sql(const char *head, const char *tail)
+list_build_sql(const char *head, const char *tail)
 {
-	size_t size = strlen(head) + strlen(from_where) + strlen(tail) + 1;
+	size_t size = strlen(head) + strlen(list_from_where) + strlen(tail) + 1;
 	char *sql = xmalloc(size);
 
-	snprintf(sql, size, "%s%s%s", head, from_where, tail);
+	snprintf(sql, size, "%s%s%s", head, list_from_where, tail);
 	return sql;
 }
 
@@ -274,19 +268,13 @@ list_run(const struct db_target *target, const struct list_options *o)
 	long long last_id = 9223372036854775807LL, left = o->limit;
 	unsigned long pages = 0;
 	struct list_out out = { .flush_at = LIST_FLUSH_BYTES };
-	struct params p;
+	struct list_params p;
 	int status = EXIT_OK;
-	char *sql = build_sql(select_list, page_tail);
+	char *sql = list_build_sql(list_select_list, page_tail);
 	char extra[64];
 
-	if ((out.w = list_writer()) == NULL)
-		return EXIT_FATAL;
-	if (sql == NULL || !params_init(&p, o)) {
-		log_error("out of memory");
-		free(sql);
-		ndjson_writer_free(out.w);
-		return EXIT_FATAL;
-	}
+	out.w = list_writer();
+	list_params_init(&p, o);
 	while (!sig_stop_requested()) {
 		int want = o->page_size;
 		PGresult *res;
@@ -297,7 +285,8 @@ list_run(const struct db_target *target, const struct list_options *o)
 			break;
 		snprintf(p.last, sizeof p.last, "%lld", last_id);
 		snprintf(p.limit, sizeof p.limit, "%d", want);
-		if ((res = db_session_query(&s, sql, N_PAGE_PARAMS, p.values, &status)) == NULL)
+		if ((res = db_session_query(&s, sql, N_PAGE_PARAMS, p.values,
+		    &status)) == NULL)
 			break;
 		pages++;
 		if (write_page(&out, res, &last_id, NULL) != 0) {
@@ -321,7 +310,7 @@ list_run(const struct db_target *target, const struct list_options *o)
 	snprintf(extra, sizeof extra, "%lu pages", pages);
 	progress_summary(extra);
 	db_session_close(&s);
-	params_free(&p);
+	list_params_free(&p);
 	jsonbuf_free(&out.buf);
 	ndjson_writer_free(out.w);
 	free(sql);
@@ -333,17 +322,14 @@ list_count(const struct db_target *target, const struct list_options *o)
 {
 	struct db_session s = DB_SESSION_INIT(target, &o->retry,
 	    LIST_SCHEMA);
-	struct params p;
+	struct list_params p;
 	int status = EXIT_OK;
-	char *sql = build_sql("SELECT count(*)", "");
+	char *sql = list_build_sql("SELECT count(*)", "");
 	PGresult *res;
 
-	if (sql == NULL || !params_init(&p, o)) {
-		log_error("out of memory");
-		free(sql);
-		return EXIT_FATAL;
-	}
-	if ((res = db_session_query(&s, sql, N_FILTER_PARAMS, p.values, &status)) != NULL) {
+	list_params_init(&p, o);
+	if ((res = db_session_query(&s, sql, N_FILTER_PARAMS, p.values,
+	    &status)) != NULL) {
 		long long n = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 
 		if (o->limit > 0 && n > o->limit)
@@ -357,7 +343,7 @@ list_count(const struct db_target *target, const struct list_options *o)
 		metrics_finish();
 	}
 	db_session_close(&s);
-	params_free(&p);
+	list_params_free(&p);
 	free(sql);
 	return status;
 }

@@ -220,6 +220,12 @@ print("{\"id\":2}")' >"$BATS_TEST_TMPDIR/long.ndjson"
 	[[ "$stderr" != *Hunter2* ]]
 }
 
+@test "--metrics-push speaks http and https only (lib/retry's http_defaults)" {
+	run -0 --separate-stderr bash -c 'echo "{\"id\":1}" | "$LIBCHECK" --metrics-push "$1" ndjson' _ \
+		"file://$BATS_TEST_TMPDIR/push"
+	[[ "$stderr" == *"metrics push to file://$BATS_TEST_TMPDIR/push: Unsupported protocol"* ]]
+}
+
 @test "--metrics-push reaches a real Pushgateway grouped by job and instance" {
 	port=$(free_port)
 	# Debian's Pushgateway keeps its groups in /var/lib/prometheus unless

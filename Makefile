@@ -213,10 +213,8 @@ FUZZ_CFLAGS   = -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -g \
 		-fsanitize=fuzzer-no-link,address,undefined -Ifuzz -Ilib \
 		-Itools/gz-index
 # lib/xalloc reports through lib/log: every target that allocates links both.
-FUZZ_OBJ_xalloc    = lib/xalloc.o lib/log.o lib/metrics.o lib/config.o \
-		     lib/version.o lib/text.o
-FUZZ_OBJ_ndjson    = lib/ndjson.o $(FUZZ_OBJ_xalloc)
-FUZZ_LIBS_ndjson   = -lcurl
+FUZZ_OBJ_xalloc    = lib/xalloc.o lib/log.o lib/stats.o
+FUZZ_OBJ_ndjson    = lib/ndjson.o lib/text.o $(FUZZ_OBJ_xalloc)
 FUZZ_LDFLAGS_ndjson = -Wl,--wrap=read
 FUZZ_OBJ_textclean = lib/textclean.o lib/text.o
 FUZZ_OBJ_response  = tools/gz-index/response.o
@@ -224,7 +222,8 @@ FUZZ_OBJ_spill     = tools/gz-index/spill.o lib/text.o
 # Every stage's record intake, with what those objects call.
 FUZZ_OBJ_records   = tools/gz-fetch/source.o tools/gz-extract/intake.o \
 		     tools/gz-index/batch.o tools/gz-index/ledger.o \
-		     tools/gz-index/spill.o lib/rec.o lib/log.o lib/metrics.o \
+		     tools/gz-index/spill.o lib/rec.o lib/log.o lib/stats.o \
+		     lib/progress.o lib/metrics.o \
 		     lib/config.o lib/ndjson.o lib/text.o lib/s3.o lib/digest.o \
 		     lib/retry.o lib/sig.o tools/gz-fetch/spool.o \
 		     lib/ndjson_writer.o lib/spool.o lib/version.o lib/xalloc.o

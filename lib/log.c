@@ -2,41 +2,22 @@
  * log — see log.h.
  */
 #include "log.h"
-#include "metrics.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-struct gz_stats gz_stats;
-const double stats_duration_bounds[STATS_DURATION_BUCKETS] = {
-	0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300
-};
 
 static const char *log_name = "gz";
 static enum log_level log_level = LOG_LEVEL_INFO;
 static bool log_json;
 static const char *log_run_id;
-static double progress_interval = 5;
-static double progress_last;
-static double metrics_file_last;
 static bool progress_on_tty;
 static bool progress_line_open;	/* a TTY progress line awaits erasure */
-
-double
-clock_monotonic(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /*
  * Redrawing one line in place works for a process alone at its terminal.
@@ -71,8 +52,7 @@ log_init(const char *progname)
 	if (log_run_id && *log_run_id == '\0')
 		log_run_id = NULL;
 	progress_on_tty = alone_on_tty();
-	gz_stats.started = clock_monotonic();
-	progress_last = gz_stats.started;
+	stats_start();
 }
 
 const char *
@@ -183,134 +163,10 @@ LOG_FN(log_warn, LOG_LEVEL_WARN)
 LOG_FN(log_info, LOG_LEVEL_INFO)
 LOG_FN(log_debug, LOG_LEVEL_DEBUG)
 
-void
-stats_count_failure(const char *code)
-{
-	char label[sizeof gz_stats.failures[0].code];
-	size_t i;
-
-	gz_stats.records_failed++;
-	for (i = 0; code[i] != '\0' && i < sizeof label - 1; i++)
-		label[i] = (code[i] >= 'a' && code[i] <= 'z') ||
-		    (code[i] >= '0' && code[i] <= '9') || code[i] == '_' ?
-		    code[i] : '_';
-	label[i] = '\0';
-	for (i = 0; i < gz_stats.nfailures; i++)
-		if (strcmp(gz_stats.failures[i].code, label) == 0)
-			break;
-	if (i == gz_stats.nfailures) {
-		/* A bounded set of series: the last slot takes the rest. */
-		if (i == STATS_FAILURE_CODES - 1)
-			snprintf(label, sizeof label, "other");
-		if (i == STATS_FAILURE_CODES) {
-			i--;
-		} else {
-			memcpy(gz_stats.failures[i].code, label, sizeof label);
-			gz_stats.nfailures++;
-		}
-	}
-	gz_stats.failures[i].count++;
-}
 
 void
-stats_observe_duration(double seconds)
+log_progress(const char *line)
 {
-	size_t i;
-
-	for (i = 0; i < STATS_DURATION_BUCKETS; i++)
-		if (seconds <= stats_duration_bounds[i])
-			break;
-	gz_stats.duration_counts[i]++;
-	gz_stats.duration_sum += seconds;
-	gz_stats.duration_count++;
-}
-
-double
-stats_elapsed(void)
-{
-	return clock_monotonic() - gz_stats.started;
-}
-
-uint64_t
-rss_current_bytes(void)
-{
-	FILE *f = fopen("/proc/self/statm", "re");
-	unsigned long size, resident = 0;
-
-	if (f == NULL)
-		return 0;
-	if (fscanf(f, "%lu %lu", &size, &resident) != 2)
-		resident = 0;
-	fclose(f);
-	return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
-}
-
-uint64_t
-rss_peak_bytes(void)
-{
-	struct rusage ru;
-
-	if (getrusage(RUSAGE_SELF, &ru) != 0)
-		return 0;
-	return (uint64_t)ru.ru_maxrss * 1024;	/* Linux reports KiB */
-}
-
-const char *
-format_bytes(double bytes, char *buf, size_t size)
-{
-	static const char *units[] = { "B", "KB", "MB", "GB", "TB" };
-	size_t u = 0;
-
-	while (bytes >= 1000 && u < 4) {
-		bytes /= 1000;
-		u++;
-	}
-	if (u == 0)
-		snprintf(buf, size, "%.0f B", bytes);
-	else
-		snprintf(buf, size, "%.1f %s", bytes, units[u]);
-	return buf;
-}
-
-static void
-format_counters(char *buf, size_t size)
-{
-	double secs = stats_elapsed();
-	char moved[32], rss[32];
-
-	snprintf(buf, size,
-	    "%llu in, %llu out, %llu failed, %s, %.1f rec/s, rss %s",
-	    (unsigned long long)gz_stats.records_in,
-	    (unsigned long long)gz_stats.records_out,
-	    (unsigned long long)gz_stats.records_failed,
-	    format_bytes((double)gz_stats.bytes, moved, sizeof moved),
-	    secs > 0 ? gz_stats.records_out / secs : 0.0,
-	    format_bytes((double)rss_current_bytes(), rss, sizeof rss));
-}
-
-void
-progress_set_interval(double seconds)
-{
-	progress_interval = seconds;
-}
-
-void
-progress_tick(void)
-{
-	double now = clock_monotonic();
-	char line[256];
-
-	if (now - metrics_file_last >= 1) {
-		metrics_file_last = now;
-		metrics_refresh_file();
-	}
-	if (progress_interval <= 0 || now - progress_last < progress_interval)
-		return;
-	progress_last = now;
-	metrics_tick();
-	if (log_level < LOG_LEVEL_INFO)
-		return;
-	format_counters(line, sizeof line);
 	if (progress_on_tty && !log_json) {
 		fprintf(stderr, "\r\033[K%s: %s", log_name, line);
 		progress_line_open = true;
@@ -318,15 +174,4 @@ progress_tick(void)
 	} else {
 		log_info("progress: %s", line);
 	}
-}
-
-void
-progress_summary(const char *extra)
-{
-	char line[256];
-
-	metrics_finish();
-	format_counters(line, sizeof line);
-	log_info("done: %s, %.1f s%s%s", line, stats_elapsed(),
-	    extra && *extra ? ", " : "", extra ? extra : "");
 }

@@ -4,6 +4,7 @@
 #include "metrics.h"
 #include "config.h"
 #include "log.h"
+#include "retry.h"
 #include "version.h"
 
 #include <curl/curl.h>
@@ -185,6 +186,8 @@ instance_name(char *buf, size_t size)
 			buf[i] = '_';
 }
 
+static const struct http_limits push_limits = { 5000, 1, 5 };
+
 static void
 push(const char *text, size_t len)
 {
@@ -209,8 +212,9 @@ push(const char *text, size_t len)
 	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, text);
 	curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+	/* A Pushgateway that does not answer must not hold the run. */
+	http_defaults(curl, log_progname(), &push_limits);
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 5L);
-	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 	rc = curl_easy_perform(curl);
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
 	/* The URL may hold the Pushgateway's user:password@. */

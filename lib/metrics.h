@@ -1,5 +1,5 @@
 /*
- * metrics — the run's counters (lib/log's gz_stats) in Prometheus text
+ * metrics — the run's counters (lib/stats' gz_stats) in Prometheus text
  * exposition format.
  *
  * --metrics-file PATH: rewritten atomically (write a temporary file, rename)
@@ -17,7 +17,7 @@
 void metrics_configure(const char *file_path, const char *push_url);
 /* Renders the exposition text into buf; returns its length (truncated at size). */
 size_t metrics_render(char *buf, size_t size);
-/* Called by progress_tick() and progress_summary(). */
+/* Called by lib/progress on its beat (progress_tick, progress_summary). */
 void metrics_tick(void);
 /*
  * Rewrites --metrics-file only (never a push): progress_tick() calls it

@@ -677,6 +677,24 @@ text_key() {
 	s3_stop
 }
 
+@test "--store-text PUTs over http and https only: a file:// storage endpoint writes no local file" {
+	store_text_available
+	pg_seed 1
+	records >"$BATS_TEST_TMPDIR/in"
+	local key dest
+	key=$(text_key 1)
+	dest="$BATS_TEST_TMPDIR/store/gz/$key"
+	mkdir -p "$(dirname "$dest")"
+	STORAGE_ENDPOINT="file://$BATS_TEST_TMPDIR/store" STORAGE_REGION=us-east-1 \
+		STORAGE_BUCKET=gz STORAGE_ACCESS_KEY=k STORAGE_ACCESS_SECRET=s \
+		QUERIDO_DIARIO_FILES_ENDPOINT=https://files.example.org/qd/ \
+		run --separate-stderr timeout 60 gz-index --store-text <"$BATS_TEST_TMPDIR/in"
+	[ "$status" -eq 1 ]
+	echo "$output" | jq -e '.gz.error.code == "store_failed" and
+		(.gz.error.message | test("(?i)protocol"))'
+	[ ! -e "$dest" ]
+}
+
 @test "--store-text with USE_RELATIVE_FILE_PATHS=true links the bare keys" {
 	store_text_available
 	s3_start

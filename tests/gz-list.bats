@@ -113,6 +113,17 @@ ids() {
 	run -0 --separate-stderr gz-list --since 2000-02-29 --until 2400-02-29
 }
 
+@test "two different verbs are a usage error naming both; the same one twice is not" {
+	# The last verb used to win: --count --init --claims printed the claims.
+	run -2 --separate-stderr gz-list --count --init --claims
+	[ -z "$output" ]
+	[[ "$stderr" == *"--count and --init cannot be used together"* ]]
+	run -2 --separate-stderr gz-list --claims --count
+	[[ "$stderr" == *"--claims and --count cannot be used together"* ]]
+	run -0 --separate-stderr gz-list --count --count --mode all
+	[[ "$output" =~ ^[0-9]+$ ]]
+}
+
 @test "an impossible date or lease against a live database is a usage error (2), not a fatal one (3)" {
 	pg_seed 3
 	gz-list --init --quiet

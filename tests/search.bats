@@ -194,3 +194,10 @@ hits() {
 	[[ "$stderr" == *"cannot connect"* ]]
 	[[ "$stderr" != *"Wrong-Secret-77"* ]]
 }
+
+@test "gz-search: an unreachable database is tried three times (lib/dbsession), then exit 3" {
+	run -3 --separate-stderr gz-search \
+		--url "postgresql://gz@127.0.0.1:1/gz" merenda
+	[[ "$stderr" == *"retrying in"* ]]
+	[[ "$stderr" == *"cannot connect to"*"after 3 attempts"* ]]
+}

@@ -34,7 +34,7 @@ show(const char *what, const char *s, size_t len)
 static void
 check(const unsigned char *s, size_t len)
 {
-	struct jsonbuf b = { 0 };
+	struct jsonbuf b = JSONBUF_INIT;
 	jv text = jv_dump_string(jv_string_sized((const char *)s, (int)len), 0);
 	const char *want = jv_string_value(text);
 	size_t want_len = (size_t)jv_string_length_bytes(jv_copy(text));

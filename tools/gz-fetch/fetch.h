@@ -66,6 +66,9 @@ struct spool_file {
 	const char *name;		/* its last part, in path */
 };
 
+/* A closed file: spool_file_abort on it does nothing. */
+#define SPOOL_FILE_INIT { -1, -1, 0, "", "", NULL }
+
 /*
  * Opens the spool dir (made 0700 if missing; refused, errno EPERM, when it
  * fails the ownership rule), removes the folders of runs that are over and
@@ -145,8 +148,8 @@ enum xfer_fail {
 };
 
 /* One record's download, from its first attempt to its last. */
-struct job {
-	struct job *next;
+struct fetch_job {
+	struct fetch_job *next;
 	jv rec;
 	char desc[80];			/* "id 4512", for messages */
 	char *target;			/* file_path or file_url; owned */
@@ -193,7 +196,7 @@ struct xfer_result {
 };
 
 /* Sets job->easy (a reset handle) up for the job's next attempt. */
-bool xfer_setup(const struct fetch_options *o, struct job *job, char *why,
+bool xfer_setup(const struct fetch_options *o, struct fetch_job *job, char *why,
     size_t size);
 /*
  * Judges a finished attempt (rc is curl's code for it); with --source s3,
@@ -202,10 +205,10 @@ bool xfer_setup(const struct fetch_options *o, struct job *job, char *why,
  * spool file is already rewound: kept for a Range request when the server
  * allows one, emptied otherwise.
  */
-void xfer_finish(const struct fetch_options *o, struct job *job,
+void xfer_finish(const struct fetch_options *o, struct fetch_job *job,
     CURLcode rc, struct s3_health *health, struct xfer_result *r);
 /* The download is complete: checksum, then the file's final name. */
-void xfer_complete(struct spool *s, struct job *job, struct xfer_result *r);
+void xfer_complete(struct spool *s, struct fetch_job *job, struct xfer_result *r);
 
 /* --- loop.c ---------------------------------------------------------------- */
 

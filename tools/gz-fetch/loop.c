@@ -44,8 +44,8 @@ struct loop {
 	CURLM *multi;
 	CURL **pool;			/* idle easy handles, reused */
 	int npool;
-	struct job *waiting;		/* retries not yet due */
-	struct job *flying;		/* in flight */
+	struct fetch_job *waiting;		/* retries not yet due */
+	struct fetch_job *flying;		/* in flight */
 	int nactive;			/* in flight + waiting */
 	bool eof, write_failed, fatal;
 	struct ndjson_writer *out;	/* stdout */
@@ -102,7 +102,7 @@ out_flush(struct loop *l, bool wait)
 /* --- finishing a record ------------------------------------------------------ */
 
 static jv
-fetch_figures(const struct loop *l, const struct job *j, long status)
+fetch_figures(const struct loop *l, const struct fetch_job *j, long status)
 {
 	static const char *names[] = { "s3", "url", "dir" };
 	double seconds = clock_monotonic() - j->started;
@@ -120,7 +120,7 @@ fetch_figures(const struct loop *l, const struct job *j, long status)
 }
 
 static void
-job_free(struct job *j)
+fetch_job_free(struct fetch_job *j)
 {
 	spool_file_abort(&j->file);
 	md5_free(&j->md5);
@@ -130,7 +130,7 @@ job_free(struct job *j)
 }
 
 static void
-succeed(struct loop *l, struct job *j)
+succeed(struct loop *l, struct fetch_job *j)
 {
 	jv rec = j->rec;
 
@@ -145,11 +145,11 @@ succeed(struct loop *l, struct job *j)
 	l->fetched++;
 	l->streak = 0;
 	l->any_ok = true;
-	job_free(j);
+	fetch_job_free(j);
 }
 
 static void
-fail(struct loop *l, struct job *j, const struct xfer_result *r)
+fail(struct loop *l, struct fetch_job *j, const struct xfer_result *r)
 {
 	jv rec = j->rec;
 
@@ -181,11 +181,11 @@ fail(struct loop *l, struct job *j, const struct xfer_result *r)
 		log_error("the storage is unreachable: %d records in a row "
 		    "failed; the rest are not tried", l->streak);
 	}
-	job_free(j);
+	fetch_job_free(j);
 }
 
 static void
-fail_now(struct loop *l, struct job *j, const char *code, const char *why,
+fail_now(struct loop *l, struct fetch_job *j, const char *code, const char *why,
     bool retryable)
 {
 	struct xfer_result r;
@@ -211,7 +211,7 @@ fail_now(struct loop *l, struct job *j, const char *code, const char *why,
 static void
 misconfigured(struct loop *l, const struct xfer_result *r)
 {
-	struct job *j;
+	struct fetch_job *j;
 	char why[600];
 	const char *what = strstr(r->message, "): ");
 
@@ -233,7 +233,7 @@ misconfigured(struct loop *l, const struct xfer_result *r)
 /* --- transfers -------------------------------------------------------------- */
 
 static void
-start(struct loop *l, struct job *j)
+start(struct loop *l, struct fetch_job *j)
 {
 	char why[300];
 
@@ -258,10 +258,10 @@ start(struct loop *l, struct job *j)
 }
 
 static void
-finished(struct loop *l, struct job *j, CURLcode rc)
+finished(struct loop *l, struct fetch_job *j, CURLcode rc)
 {
 	struct xfer_result r;
-	struct job **p;
+	struct fetch_job **p;
 
 	for (p = &l->flying; *p != NULL; p = &(*p)->next)
 		if (*p == j) {
@@ -310,7 +310,7 @@ finished(struct loop *l, struct job *j, CURLcode rc)
 static void
 collect(struct loop *l)
 {
-	struct job *j;
+	struct fetch_job *j;
 	CURLMsg *m;
 	int left;
 
@@ -328,7 +328,7 @@ static double
 start_due(struct loop *l)
 {
 	double now = clock_monotonic(), next = 3600;
-	struct job **p = &l->waiting, *j;
+	struct fetch_job **p = &l->waiting, *j;
 
 	while ((j = *p) != NULL) {
 		if (j->not_before > now || sig_stop_requested()) {
@@ -349,7 +349,7 @@ start_due(struct loop *l)
 static void
 admit(struct loop *l, jv rec)
 {
-	struct job *j;
+	struct fetch_job *j;
 	const char *what = NULL, *code = NULL;
 	char why[400], ext[16];
 	enum source_intake intake;
@@ -363,7 +363,7 @@ admit(struct loop *l, jv rec)
 	}
 	j = xcalloc(1, sizeof *j);
 	j->rec = rec;
-	j->file.fd = -1;
+	j->file = (struct spool_file)SPOOL_FILE_INIT;
 	j->started = clock_monotonic();
 	rec_describe(rec, j->desc, sizeof j->desc);
 	if (intake == SOURCE_FAIL) {
@@ -504,7 +504,7 @@ static void
 abandon(struct loop *l)
 {
 	struct xfer_result r;
-	struct job *j;
+	struct fetch_job *j;
 	int i;
 
 	memset(&r, 0, sizeof r);
@@ -527,7 +527,7 @@ abandon(struct loop *l)
 		l->waiting = j->next;
 		l->nactive--;
 		if (l->write_failed)
-			job_free(j);
+			fetch_job_free(j);
 		else
 			fail(l, j, &r);
 	}

@@ -37,7 +37,7 @@ copy_trimmed(char *out, size_t size, const char *v, size_t len)
 
 /* "bytes 100-199/2000" (total may be "*"). */
 static void
-parse_content_range(struct job *j, const char *v)
+parse_content_range(struct fetch_job *j, const char *v)
 {
 	char *end;
 
@@ -53,7 +53,7 @@ parse_content_range(struct job *j, const char *v)
 }
 
 static void
-new_response(struct job *j, const char *line)
+new_response(struct fetch_job *j, const char *line)
 {
 	const char *sp = strchr(line, ' ');
 
@@ -70,7 +70,7 @@ new_response(struct job *j, const char *line)
  * must continue exactly where the file ends.  False aborts the transfer.
  */
 static bool
-headers_done(struct job *j, uint64_t max_size)
+headers_done(struct fetch_job *j, uint64_t max_size)
 {
 	int64_t total;
 
@@ -108,7 +108,7 @@ headers_done(struct job *j, uint64_t max_size)
 static size_t
 on_header(char *data, size_t size, size_t nitems, void *arg)
 {
-	struct job *j = arg;
+	struct fetch_job *j = arg;
 	size_t len = size * nitems;
 	const char *colon;
 	char v[200];
@@ -144,7 +144,7 @@ on_header(char *data, size_t size, size_t nitems, void *arg)
 static size_t
 on_body(char *data, size_t size, size_t nitems, void *arg)
 {
-	struct job *j = arg;
+	struct fetch_job *j = arg;
 	size_t len = size * nitems, room;
 
 	if (j->status != 200 && j->status != 206) {
@@ -190,7 +190,7 @@ add_header(struct curl_slist **list, const char *fmt, const char *value)
  * whose start we hold (If-Match with its ETag; 412 otherwise).
  */
 static void
-resume_headers(struct job *j)
+resume_headers(struct fetch_job *j)
 {
 	char from[32];
 
@@ -202,7 +202,7 @@ resume_headers(struct job *j)
 }
 
 static void
-common_options(const struct fetch_options *o, struct job *j)
+common_options(const struct fetch_options *o, struct fetch_job *j)
 {
 	const struct http_limits limits = { o->connect_timeout_ms,
 	    o->min_speed, o->stall_seconds };
@@ -223,7 +223,7 @@ common_options(const struct fetch_options *o, struct job *j)
 }
 
 bool
-xfer_setup(const struct fetch_options *o, struct job *j, char *why,
+xfer_setup(const struct fetch_options *o, struct fetch_job *j, char *why,
     size_t size)
 {
 	j->status = 0;
@@ -250,7 +250,7 @@ xfer_setup(const struct fetch_options *o, struct job *j, char *why,
 
 /* A transport failure: what to call it and whether trying again may help. */
 static void
-transport_error(struct job *j, CURLcode rc, struct xfer_result *r)
+transport_error(struct fetch_job *j, CURLcode rc, struct xfer_result *r)
 {
 	const char *what = j->curl_error[0] != '\0' ? j->curl_error :
 	    curl_easy_strerror(rc);
@@ -298,7 +298,7 @@ transport_error(struct job *j, CURLcode rc, struct xfer_result *r)
  * gazette is fine, the next run with the setting fixed gets it).
  */
 static void
-status_error(const struct fetch_options *o, struct job *j,
+status_error(const struct fetch_options *o, struct fetch_job *j,
     struct s3_health *health, struct xfer_result *r)
 {
 	char code[64] = "", message[300] = "", why[400];
@@ -328,7 +328,7 @@ status_error(const struct fetch_options *o, struct job *j,
 
 /* Failures of our own making, found by the callbacks. */
 static bool
-callback_error(const struct fetch_options *o, struct job *j,
+callback_error(const struct fetch_options *o, struct fetch_job *j,
     struct xfer_result *r)
 {
 	switch (j->fail) {
@@ -370,7 +370,7 @@ callback_error(const struct fetch_options *o, struct job *j,
 
 /* Keeps the bytes for a Range request when the server allows one. */
 static int
-rewind_file(struct job *j, bool resume)
+rewind_file(struct fetch_job *j, bool resume)
 {
 	if (resume && j->file.bytes > 0 && j->if_match[0] != '\0')
 		return 0;
@@ -380,7 +380,7 @@ rewind_file(struct job *j, bool resume)
 }
 
 void
-xfer_finish(const struct fetch_options *o, struct job *j, CURLcode rc,
+xfer_finish(const struct fetch_options *o, struct fetch_job *j, CURLcode rc,
     struct s3_health *health, struct xfer_result *r)
 {
 	curl_off_t retry_after = 0;
@@ -430,7 +430,7 @@ xfer_finish(const struct fetch_options *o, struct job *j, CURLcode rc,
 }
 
 void
-xfer_complete(struct spool *s, struct job *j, struct xfer_result *r)
+xfer_complete(struct spool *s, struct fetch_job *j, struct xfer_result *r)
 {
 	unsigned char d[16];
 	char got[33];

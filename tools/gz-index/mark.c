@@ -24,6 +24,7 @@
 #include "segment.h"
 #include "cli.h"
 #include "db.h"
+#include "dbarray.h"
 #include "log.h"
 
 #include <limits.h>
@@ -130,32 +131,6 @@ mark_close(struct mark *m)
 	free(m);
 }
 
-/* Appends s to the growing buffer *buf. */
-static void
-put(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
-{
-	if (*len + n + 1 > *cap) {
-		*cap = (*len + n + 1) * 2;
-		*buf = xrealloc(*buf, *cap);
-	}
-	memcpy(*buf + *len, s, n);
-	*len += n;
-	(*buf)[*len] = '\0';
-}
-
-/* A PostgreSQL array literal element: "..." with \ and " escaped. */
-static void
-put_quoted(char **buf, size_t *len, size_t *cap, const char *s)
-{
-	put(buf, len, cap, "\"", 1);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			put(buf, len, cap, "\\", 1);
-		put(buf, len, cap, s, 1);
-	}
-	put(buf, len, cap, "\"", 1);
-}
-
 static bool
 markable(const struct doc *d)
 {
@@ -167,27 +142,18 @@ markable(const struct doc *d)
 static size_t
 build_arrays(struct doc **docs, size_t n, char **ids, char **sums)
 {
-	size_t ilen = 0, icap = 0, slen = 0, scap = 0, i, used = 0;
-	char num[32];
+	struct db_array ia = DB_ARRAY_INIT, sa = DB_ARRAY_INIT;
+	size_t i, used;
 
-	put(ids, &ilen, &icap, "{", 1);
-	put(sums, &slen, &scap, "{", 1);
 	for (i = 0; i < n; i++) {
 		if (!markable(docs[i]))
 			continue;
-		if (used++ > 0) {
-			put(ids, &ilen, &icap, ",", 1);
-			put(sums, &slen, &scap, ",", 1);
-		}
-		snprintf(num, sizeof num, "%lld", docs[i]->gid);
-		put(ids, &ilen, &icap, num, strlen(num));
-		if (docs[i]->sum != NULL)
-			put_quoted(sums, &slen, &scap, docs[i]->sum);
-		else
-			put(sums, &slen, &scap, "NULL", 4);
+		db_array_add_int(&ia, docs[i]->gid);
+		db_array_add_text(&sa, docs[i]->sum);
 	}
-	put(ids, &ilen, &icap, "}", 1);
-	put(sums, &slen, &scap, "}", 1);
+	used = ia.n;
+	*ids = db_array_take(&ia);
+	*sums = db_array_take(&sa);
 	return used;
 }
 
@@ -195,18 +161,13 @@ build_arrays(struct doc **docs, size_t n, char **ids, char **sums)
 static char *
 take_releases(struct mark *m)
 {
-	size_t len = 0, cap = 0, i;
-	char *buf = NULL, num[32];
+	struct db_array a = DB_ARRAY_INIT;
+	size_t i;
 
-	put(&buf, &len, &cap, "{", 1);
-	for (i = 0; i < m->nrelease; i++) {
-		snprintf(num, sizeof num, "%s%lld", i ? "," : "",
-		    m->release[i]);
-		put(&buf, &len, &cap, num, strlen(num));
-	}
-	put(&buf, &len, &cap, "}", 1);
+	for (i = 0; i < m->nrelease; i++)
+		db_array_add_int(&a, m->release[i]);
 	m->nrelease = 0;
-	return buf;
+	return db_array_take(&a);
 }
 
 static int

@@ -23,7 +23,7 @@
 #include "cli.h"
 #include "log.h"
 #include "ndjson.h"
-#include "session.h"
+#include "dbsession.h"
 #include "sig.h"
 #include "xalloc.h"
 
@@ -136,9 +136,9 @@ static const char held_sql[] =
 #define PROBES_BEFORE_GIVING_UP 100
 
 struct claimer {
-	struct session s;
+	struct db_session s;
 	const struct list_options *o;
-	struct params p;
+	struct list_params p;
 	char *probe_sql;
 	double renewed;		/* monotonic time of the last renewal */
 	long long held;		/* claims still ours at the last renewal */
@@ -146,10 +146,10 @@ struct claimer {
 };
 
 static int
-run_ddl(struct session *s)
+run_ddl(struct db_session *s)
 {
 	int status = EXIT_OK;
-	PGresult *res = session_query(s, claims_ddl, 0, NULL, &status);
+	PGresult *res = db_session_query(s, claims_ddl, 0, NULL, &status);
 
 	PQclear(res);
 	return res == NULL ? status : EXIT_OK;
@@ -161,9 +161,9 @@ run_ddl(struct session *s)
  * administrator ran --init.
  */
 static int
-tables_exist(struct session *s, int *status)
+tables_exist(struct db_session *s, int *status)
 {
-	PGresult *res = session_query(s, "SELECT to_regclass('gz_claims') "
+	PGresult *res = db_session_query(s, "SELECT to_regclass('gz_claims') "
 	    "IS NOT NULL AND to_regclass('gz_claim_history') IS NOT NULL", 0,
 	    NULL, status);
 	int exist;
@@ -176,7 +176,7 @@ tables_exist(struct session *s, int *status)
 }
 
 static int
-ensure_tables(struct session *s)
+ensure_tables(struct db_session *s)
 {
 	int status = EXIT_OK, exist = tables_exist(s, &status);
 
@@ -185,10 +185,10 @@ ensure_tables(struct session *s)
 
 /* The database's clock at the start of the run, into p->run_start. */
 static int
-note_run_start(struct session *s, struct params *p)
+note_run_start(struct db_session *s, struct list_params *p)
 {
 	int status = EXIT_OK;
-	PGresult *res = session_query(s, "SELECT extract(epoch FROM now())",
+	PGresult *res = db_session_query(s, "SELECT extract(epoch FROM now())",
 	    0, NULL, &status);
 
 	if (res == NULL)
@@ -204,7 +204,8 @@ static long long
 renew(struct claimer *c)
 {
 	const char *values[3] = { c->o->worker, c->p.lease, c->p.run_start };
-	PGresult *res = session_query(&c->s, renew_sql, 3, values, &c->status);
+	PGresult *res = db_session_query(&c->s, renew_sql, 3, values,
+	    &c->status);
 	long long held;
 
 	if (res == NULL)
@@ -221,7 +222,8 @@ static long long
 count_held(struct claimer *c)
 {
 	const char *values[2] = { c->o->worker, c->p.run_start };
-	PGresult *res = session_query(&c->s, held_sql, 2, values, &c->status);
+	PGresult *res = db_session_query(&c->s, held_sql, 2, values,
+	    &c->status);
 	long long held;
 
 	if (res == NULL)
@@ -290,7 +292,7 @@ static bool
 more_to_claim(struct claimer *c, int *probes)
 {
 	struct pollfd pfd = { .fd = sig_wakeup_fd(), .events = POLLIN };
-	PGresult *res = session_query(&c->s, c->probe_sql, N_CLAIM_PARAMS,
+	PGresult *res = db_session_query(&c->s, c->probe_sql, N_CLAIM_PARAMS,
 	    c->p.values, &c->status);
 	bool more;
 
@@ -313,25 +315,26 @@ more_to_claim(struct claimer *c, int *probes)
 int
 claim_init(const struct db_target *target, const struct list_options *o)
 {
-	struct session s = { .target = target, .retry = &o->retry };
+	struct db_session s = DB_SESSION_INIT(target, &o->retry,
+	    LIST_SCHEMA);
 	int status = run_ddl(&s);
 
 	if (status == EXIT_OK)
 		log_info("claims tables gz_claims and gz_claim_history ready");
-	session_close(&s);
+	db_session_close(&s);
 	return status;
 }
 
 static char *
 claim_sql(void)
 {
-	size_t size = strlen(claim_tail) + strlen(select_list) +
+	size_t size = strlen(claim_tail) + strlen(list_select_list) +
 	    strlen(claim_select_tail) + 1;
 	char *tail = xmalloc(size), *sql;
 
-	snprintf(tail, size, "%s%s%s", claim_tail, select_list,
+	snprintf(tail, size, "%s%s%s", claim_tail, list_select_list,
 	    claim_select_tail);
-	sql = build_sql(claim_head, tail);
+	sql = list_build_sql(claim_head, tail);
 	free(tail);
 	return sql;
 }
@@ -339,7 +342,8 @@ claim_sql(void)
 int
 claim_run(const struct db_target *target, const struct list_options *o)
 {
-	struct claimer c = { .s = { .target = target, .retry = &o->retry },
+	struct claimer c = { .s = DB_SESSION_INIT(target, &o->retry,
+	    LIST_SCHEMA),
 	    .o = o };
 	/*
 	 * One record per write: poll's POLLOUT promises room for one record
@@ -353,14 +357,9 @@ claim_run(const struct db_target *target, const struct list_options *o)
 	int probes = 0;
 	char *sql = claim_sql(), extra[96];
 
-	c.probe_sql = build_sql(probe_head, probe_tail);
-	if (sql == NULL || c.probe_sql == NULL || !params_init(&c.p, o) ||
-	    (out.w = list_writer()) == NULL) {
-		log_error("out of memory");
-		free(sql);
-		free(c.probe_sql);
-		return EXIT_FATAL;
-	}
+	c.probe_sql = list_build_sql(probe_head, probe_tail);
+	list_params_init(&c.p, o);
+	out.w = list_writer();
 	snprintf(c.p.last, sizeof c.p.last, "%lld", 9223372036854775807LL);
 	if ((c.status = ensure_tables(&c.s)) != EXIT_OK ||
 	    (c.status = note_run_start(&c.s, &c.p)) != EXIT_OK)
@@ -375,7 +374,7 @@ claim_run(const struct db_target *target, const struct list_options *o)
 		if (want == 0)
 			break;
 		snprintf(c.p.limit, sizeof c.p.limit, "%d", want);
-		if ((res = session_query(&c.s, sql, N_CLAIM_PARAMS, c.p.values,
+		if ((res = db_session_query(&c.s, sql, N_CLAIM_PARAMS, c.p.values,
 		    &c.status)) == NULL)
 			break;
 		pages++;
@@ -406,8 +405,8 @@ out:
 	snprintf(extra, sizeof extra, "%lu claims of up to %d as %s", pages,
 	    o->page_size, o->worker);
 	progress_summary(extra);
-	session_close(&c.s);
-	params_free(&c.p);
+	db_session_close(&c.s);
+	list_params_free(&c.p);
 	jsonbuf_free(&out.buf);
 	ndjson_writer_free(out.w);
 	free(sql);
@@ -429,14 +428,15 @@ claim_status(const struct db_target *target, const struct list_options *o)
 	    " coalesce(to_char(max(lease_until) FILTER (WHERE released_at"
 	    "  IS NULL), 'YYYY-MM-DD\"T\"HH24:MI:SSOF'), '-')"
 	    " FROM gz_claims GROUP BY worker ORDER BY worker";
-	struct session s = { .target = target, .retry = &o->retry };
+	struct db_session s = DB_SESSION_INIT(target, &o->retry,
+	    LIST_SCHEMA);
 	int status = EXIT_OK, exist = tables_exist(&s, &status), r;
 	int width = 24;		/* host:pid fits */
 	PGresult *res = NULL;
 
 	if (exist < 0 || (exist &&
-	    (res = session_query(&s, sql, 0, NULL, &status)) == NULL)) {
-		session_close(&s);
+	    (res = db_session_query(&s, sql, 0, NULL, &status)) == NULL)) {
+		db_session_close(&s);
 		return status;
 	}
 	if (!exist)
@@ -454,6 +454,6 @@ claim_status(const struct db_target *target, const struct list_options *o)
 		    PQgetvalue(res, r, 3), PQgetvalue(res, r, 4),
 		    PQgetvalue(res, r, 5));
 	PQclear(res);
-	session_close(&s);
+	db_session_close(&s);
 	return EXIT_OK;
 }

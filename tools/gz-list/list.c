@@ -12,7 +12,8 @@
  * text below is constant.
  */
 #include "list.h"
-#include "session.h"
+#include "dbarray.h"
+#include "dbsession.h"
 #include "jsonesc.h"
 #include "cli.h"
 #include "log.h"
@@ -60,7 +61,7 @@ static const struct column {
 
 #define ISO_TIMESTAMP "'YYYY-MM-DD\"T\"HH24:MI:SS.US'"
 
-const char select_list[] =
+const char list_select_list[] =
 	"SELECT g.id, g.territory_id, t.name, t.state_code,"
 	" to_char(g.date, 'YYYY-MM-DD'), g.edition_number,"
 	" g.is_extra_edition, g.power, g.file_checksum, g.file_path,"
@@ -71,7 +72,7 @@ const char select_list[] =
  * The filters of the existing system ($1 mode) plus the narrowing flags;
  * a NULL parameter turns its filter off.
  */
-const char from_where[] =
+const char list_from_where[] =
 	" FROM gazettes g JOIN territories t ON t.id = g.territory_id"
 	" WHERE g.file_path NOT LIKE '%.zip'"
 	" AND (($1::text = 'ALL')"
@@ -87,65 +88,37 @@ const char from_where[] =
 static const char page_tail[] =
 	" AND g.id < $9::bigint ORDER BY g.id DESC LIMIT $10::int";
 
-/*
- * A PostgreSQL array literal {"a","b"} with each element quoted, so commas,
- * quotes and braces inside a value stay inside it.  Caller frees.
- */
+/* The filters' lists as array literals: one parameter each (lib/dbarray). */
 static char *
-text_array_literal(const char *const *values, int n)
+text_array(const char *const *values, int n)
 {
-	size_t size = 3, len = 0;
-	char *out;
+	struct db_array a = DB_ARRAY_INIT;
 	int i;
 
 	for (i = 0; i < n; i++)
-		size += 2 * strlen(values[i]) + 3;
-	out = xmalloc(size);
-	out[len++] = '{';
-	for (i = 0; i < n; i++) {
-		const char *p;
-
-		if (i > 0)
-			out[len++] = ',';
-		out[len++] = '"';
-		for (p = values[i]; *p; p++) {
-			if (*p == '"' || *p == '\\')
-				out[len++] = '\\';
-			out[len++] = *p;
-		}
-		out[len++] = '"';
-	}
-	out[len++] = '}';
-	out[len] = '\0';
-	return out;
+		db_array_add_text(&a, values[i]);
+	return db_array_take(&a);
 }
 
 static char *
-id_array_literal(const long long *ids, int n)
+id_array(const long long *ids, int n)
 {
-	size_t size = 3 + (size_t)n * 21, len = 0;
-	char *out = xmalloc(size);
+	struct db_array a = DB_ARRAY_INIT;
 	int i;
 
-	out[len++] = '{';
 	for (i = 0; i < n; i++)
-		len += (size_t)snprintf(out + len, size - len, "%s%lld",
-		    i ? "," : "", ids[i]);
-	snprintf(out + len, size - len, "}");
-	return out;
+		db_array_add_int(&a, ids[i]);
+	return db_array_take(&a);
 }
 
-bool
-params_init(struct params *p, const struct list_options *o)
+void
+list_params_init(struct list_params *p, const struct list_options *o)
 {
 	memset(p, 0, sizeof *p);
-	if (o->n_territories > 0 &&
-	    (p->territories = text_array_literal(o->territories,
-	    o->n_territories)) == NULL)
-		return false;
-	if (o->n_ids > 0 && (p->ids = id_array_literal(o->ids,
-	    o->n_ids)) == NULL)
-		return false;
+	if (o->n_territories > 0)
+		p->territories = text_array(o->territories, o->n_territories);
+	if (o->n_ids > 0)
+		p->ids = id_array(o->ids, o->n_ids);
 	p->values[0] = o->mode;
 	p->values[1] = o->since;
 	p->values[2] = o->until;
@@ -166,11 +139,10 @@ params_init(struct params *p, const struct list_options *o)
 	p->values[11] = p->lease;
 	p->values[12] = p->run_start;
 	snprintf(p->lease, sizeof p->lease, "%.3f seconds", o->lease);
-	return true;
 }
 
 void
-params_free(struct params *p)
+list_params_free(struct list_params *p)
 {
 	free(p->territories);
 	free(p->ids);
@@ -191,7 +163,7 @@ integer_text(const char *v)
 }
 
 void
-format_record(struct jsonbuf *b, PGresult *res, int r,
+list_format_record(struct jsonbuf *b, PGresult *res, int r,
     const char *claim_worker)
 {
 	int c;
@@ -222,12 +194,7 @@ struct ndjson_writer *
 list_writer(void)
 {
 	/* Memory is bounded by list_out: no high-water mark. */
-	struct ndjson_writer *w = ndjson_writer_new(STDOUT_FILENO, SIZE_MAX,
-	    "records");
-
-	if (w == NULL)
-		log_error("out of memory");
-	return w;
+	return ndjson_writer_new(STDOUT_FILENO, SIZE_MAX, "records");
 }
 
 int
@@ -273,7 +240,7 @@ write_page(struct list_out *out, PGresult *res, long long *last_id,
 	int r, rows = PQntuples(res);
 
 	for (r = 0; r < rows; r++) {
-		format_record(&out->buf, res, r, claim_worker);
+		list_format_record(&out->buf, res, r, claim_worker);
 		*last_id = strtoll(PQgetvalue(res, r, 0), NULL, 10);
 		gz_stats.records_in++;
 		if (out->buf.len >= out->flush_at && list_out_flush(out) != 0)
@@ -284,35 +251,30 @@ write_page(struct list_out *out, PGresult *res, long long *last_id,
 }
 
 char *
-build_sql(const char *head, const char *tail)
+list_build_sql(const char *head, const char *tail)
 {
-	size_t size = strlen(head) + strlen(from_where) + strlen(tail) + 1;
+	size_t size = strlen(head) + strlen(list_from_where) + strlen(tail) + 1;
 	char *sql = xmalloc(size);
 
-	snprintf(sql, size, "%s%s%s", head, from_where, tail);
+	snprintf(sql, size, "%s%s%s", head, list_from_where, tail);
 	return sql;
 }
 
 int
 list_run(const struct db_target *target, const struct list_options *o)
 {
-	struct session s = { .target = target, .retry = &o->retry };
+	struct db_session s = DB_SESSION_INIT(target, &o->retry,
+	    LIST_SCHEMA);
 	long long last_id = 9223372036854775807LL, left = o->limit;
 	unsigned long pages = 0;
 	struct list_out out = { .flush_at = LIST_FLUSH_BYTES };
-	struct params p;
+	struct list_params p;
 	int status = EXIT_OK;
-	char *sql = build_sql(select_list, page_tail);
+	char *sql = list_build_sql(list_select_list, page_tail);
 	char extra[64];
 
-	if ((out.w = list_writer()) == NULL)
-		return EXIT_FATAL;
-	if (sql == NULL || !params_init(&p, o)) {
-		log_error("out of memory");
-		free(sql);
-		ndjson_writer_free(out.w);
-		return EXIT_FATAL;
-	}
+	out.w = list_writer();
+	list_params_init(&p, o);
 	while (!sig_stop_requested()) {
 		int want = o->page_size;
 		PGresult *res;
@@ -323,7 +285,8 @@ list_run(const struct db_target *target, const struct list_options *o)
 			break;
 		snprintf(p.last, sizeof p.last, "%lld", last_id);
 		snprintf(p.limit, sizeof p.limit, "%d", want);
-		if ((res = session_query(&s, sql, N_PAGE_PARAMS, p.values, &status)) == NULL)
+		if ((res = db_session_query(&s, sql, N_PAGE_PARAMS, p.values,
+		    &status)) == NULL)
 			break;
 		pages++;
 		if (write_page(&out, res, &last_id, NULL) != 0) {
@@ -346,8 +309,8 @@ list_run(const struct db_target *target, const struct list_options *o)
 		status = EXIT_FATAL;
 	snprintf(extra, sizeof extra, "%lu pages", pages);
 	progress_summary(extra);
-	session_close(&s);
-	params_free(&p);
+	db_session_close(&s);
+	list_params_free(&p);
 	jsonbuf_free(&out.buf);
 	ndjson_writer_free(out.w);
 	free(sql);
@@ -357,18 +320,16 @@ list_run(const struct db_target *target, const struct list_options *o)
 int
 list_count(const struct db_target *target, const struct list_options *o)
 {
-	struct session s = { .target = target, .retry = &o->retry };
-	struct params p;
+	struct db_session s = DB_SESSION_INIT(target, &o->retry,
+	    LIST_SCHEMA);
+	struct list_params p;
 	int status = EXIT_OK;
-	char *sql = build_sql("SELECT count(*)", "");
+	char *sql = list_build_sql("SELECT count(*)", "");
 	PGresult *res;
 
-	if (sql == NULL || !params_init(&p, o)) {
-		log_error("out of memory");
-		free(sql);
-		return EXIT_FATAL;
-	}
-	if ((res = session_query(&s, sql, N_FILTER_PARAMS, p.values, &status)) != NULL) {
+	list_params_init(&p, o);
+	if ((res = db_session_query(&s, sql, N_FILTER_PARAMS, p.values,
+	    &status)) != NULL) {
 		long long n = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 
 		if (o->limit > 0 && n > o->limit)
@@ -381,8 +342,8 @@ list_count(const struct db_target *target, const struct list_options *o)
 		    "mode", o->mode_name, (double)n);
 		metrics_finish();
 	}
-	session_close(&s);
-	params_free(&p);
+	db_session_close(&s);
+	list_params_free(&p);
 	free(sql);
 	return status;
 }

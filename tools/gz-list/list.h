@@ -12,8 +12,15 @@
 #include <stdbool.h>
 
 #define LIST_MAX_FILTER_VALUES 1024
+/* What a missing table or column means (lib/dbsession's message). */
+#define LIST_SCHEMA "the gazettes/territories schema gz-list reads"
+
+/* What a run does: list (the default) or one of the other verbs. */
+enum list_verb { LIST_LIST, LIST_COUNT, LIST_INIT, LIST_CLAIMS };
 
 struct list_options {
+	enum list_verb verb;
+	const char *db;			/* --db, or NULL: the environment */
 	const char *mode;		/* "DAILY", "ALL" or "UNPROCESSED" */
 	const char *mode_name;		/* the same as users write it: "daily" */
 	const char *since, *until;	/* YYYY-MM-DD or NULL */
@@ -31,6 +38,9 @@ struct list_options {
 	struct retry_policy retry;
 };
 
+/* options.c: the command line into o (zeroed), or exit 2 with a message. */
+void list_options_parse(int argc, char **argv, struct list_options *o);
+
 /*
  * The query pieces, shared with claim.c.  Parameters $1-$8 are the filters
  * (mode, since, until, territories, state, ids, shard count and index),
@@ -42,10 +52,10 @@ struct list_options {
 #define N_PAGE_PARAMS 10
 #define N_CLAIM_PARAMS 13
 
-extern const char select_list[];
-extern const char from_where[];
+extern const char list_select_list[];
+extern const char list_from_where[];
 
-struct params {
+struct list_params {
 	const char *values[N_CLAIM_PARAMS];
 	char *territories;	/* array literals, built once */
 	char *ids;
@@ -53,17 +63,17 @@ struct params {
 	char last[32], limit[32], lease[48], run_start[48];
 };
 
-bool params_init(struct params *p, const struct list_options *o);
-void params_free(struct params *p);
-/* head + from_where + tail, malloc'd. */
-char *build_sql(const char *head, const char *tail);
+void list_params_init(struct list_params *p, const struct list_options *o);
+void list_params_free(struct list_params *p);
+/* head + list_from_where + tail, malloc'd. */
+char *list_build_sql(const char *head, const char *tail);
 /*
  * Appends row r of res to b as one NDJSON line, straight from the result's
  * text (ints and booleans as JSON's, NULL as null, text escaped by
  * lib/jsonesc).  With a claim_worker the record gets gz.claim.worker, which
  * gz-index uses to settle the claim.
  */
-void format_record(struct jsonbuf *b, PGresult *res, int r,
+void list_format_record(struct jsonbuf *b, PGresult *res, int r,
     const char *claim_worker);
 
 /*
@@ -87,7 +97,7 @@ struct list_out {
 	void *arg;
 };
 
-/* stdout on a new writer; NULL (logged) when out of memory. */
+/* stdout on a new writer. */
 struct ndjson_writer *list_writer(void);
 /*
  * Waits, polling stdout and the signal pipe and running tick, until every

@@ -10,6 +10,7 @@
 #include "search.h"
 #include "cli.h"
 #include "db.h"
+#include "dbsession.h"
 #include "log.h"
 #include "pgdocs.h"
 #include "sig.h"
@@ -61,22 +62,21 @@ search_sql(const char *table, const char *expr)
 	return sql;
 }
 
+/*
+ * A search is interactive: a database restarting gets three tries over a
+ * few seconds, not a batch stage's patience.
+ */
+static const struct retry_policy search_retry = { 3, 0.5, 2.0 };
+
 /* Connects to what --url names; exits as gz-search(1) says on failure. */
 static PGconn *
-connect_index(const struct search_options *o, struct db_target **target)
+connect_index(struct db_session *s)
 {
-	bool own = strchr(o->url, '/') != NULL, fatal;
-	char error[512];
-	PGconn *conn;
+	int status;
 
-	*target = db_target_new(own ? o->url : o->db);
-	conn = db_connect(*target, &fatal, error, sizeof error);
-	if (conn == NULL) {
-		log_error("cannot connect to %s: %s", db_describe(*target),
-		    error);
-		exit(fatal ? EXIT_USAGE : EXIT_FATAL);
-	}
-	return conn;
+	if ((status = db_session_connect(s)) != 0)
+		exit(status);
+	return s->conn;
 }
 
 /* 0 when the query has words to look for; else a usage error. */
@@ -172,6 +172,7 @@ main(int argc, char **argv)
 {
 	struct search_options o = { 0 };
 	struct search_query q;
+	struct db_session db = DB_SESSION_INIT(NULL, &search_retry, NULL);
 	struct db_target *target;
 	char why[256];
 	PGconn *conn;
@@ -183,7 +184,9 @@ main(int argc, char **argv)
 	if (search_query_build(o.query, FIXED_PARAMS + 1, &q, why,
 	    sizeof why) != 0)
 		cli_usage_error("%s", why);
-	conn = connect_index(&o, &target);
+	db.target = target = db_target_new(strchr(o.url, '/') != NULL ?
+	    o.url : o.db);
+	conn = connect_index(&db);
 	status = pgdocs_exists(conn, o.table, why, sizeof why);
 	if (status != 0) {
 		if (status > 0)
@@ -211,7 +214,7 @@ main(int argc, char **argv)
 		status = EXIT_FATAL;
 	}
 	search_query_free(&q);
-	PQfinish(conn);
+	db_session_close(&db);
 	db_target_free(target);
 	free(o.territories);
 	free((char *)o.query);

@@ -1,7 +1,7 @@
 /*
- * session — see session.h.
+ * dbsession — see dbsession.h.
  */
-#include "session.h"
+#include "dbsession.h"
 #include "cli.h"
 #include "log.h"
 
@@ -10,7 +10,7 @@
 
 /* Explains a failed statement in one line and says whether to retry. */
 static int
-classify_failure(struct session *s, PGresult *res)
+classify_failure(struct db_session *s, PGresult *res)
 {
 	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) :
 	    NULL;
@@ -19,10 +19,10 @@ classify_failure(struct session *s, PGresult *res)
 	db_error_line(res ? PQresultErrorMessage(res) :
 	    PQerrorMessage(s->conn), line, sizeof line);
 	if (!db_connection_lost(s->conn) && state != NULL) {
-		if (strcmp(state, "42P01") == 0 || strcmp(state, "42703") == 0)
-			log_error("the database %s lacks the gazettes/"
-			    "territories schema gz-list reads: %s",
-			    db_describe(s->target), line);
+		if (s->schema != NULL && (strcmp(state, "42P01") == 0 ||
+		    strcmp(state, "42703") == 0))
+			log_error("the database %s lacks %s: %s",
+			    db_describe(s->target), s->schema, line);
 		else
 			log_error("query failed: %s", line);
 		return EXIT_FATAL;
@@ -31,12 +31,8 @@ classify_failure(struct session *s, PGresult *res)
 	return -1;	/* connection lost: retry */
 }
 
-/*
- * (Re)connects with the shared backoff.  Returns 0, or an EXIT_* status
- * when it is hopeless (bad credentials: 2; retries exhausted: 3).
- */
-static int
-ensure_connection(struct session *s)
+int
+db_session_connect(struct db_session *s)
 {
 	bool fatal;
 
@@ -64,21 +60,18 @@ ensure_connection(struct session *s)
 }
 
 PGresult *
-session_query(struct session *s, const char *sql, int nparams,
+db_session_query(struct db_session *s, const char *sql, int nparams,
     const char *const *values, int *status)
 {
 	for (;;) {
 		PGresult *res;
 		int rc;
 
-		if ((rc = ensure_connection(s)) != 0) {
+		if ((rc = db_session_connect(s)) != 0) {
 			*status = rc;
 			return NULL;
 		}
-		/*
-		 * Only constant SQL goes without parameters; PQexec lets it
-		 * hold several statements, run as one transaction.
-		 */
+		/* PQexec: several statements in one transaction. */
 		res = nparams == 0 ? PQexec(s->conn, sql) :
 		    PQexecParams(s->conn, sql, nparams, NULL, values, NULL,
 		    NULL, 0);
@@ -109,7 +102,7 @@ session_query(struct session *s, const char *sql, int nparams,
 }
 
 void
-session_close(struct session *s)
+db_session_close(struct db_session *s)
 {
 	PQfinish(s->conn);
 	s->conn = NULL;

@@ -572,6 +572,8 @@ run_target(const struct run *r)
 void
 run_free(struct run *r)
 {
+	if (r == NULL)
+		return;
 	ack_free(r->ack);
 	free(r);
 }

@@ -139,15 +139,21 @@ gz_index_idle_in_transaction() {
 	[ "$(gz_index_sessions 'idle in transaction')" -ge 1 ]
 }
 
+# refuse_at_commit ID: marking gazette ID fails, only when its transaction
+# commits (a deferred constraint trigger; gone with the table at pg_reset).
+refuse_at_commit() {
+	pg_sql "CREATE OR REPLACE FUNCTION refuse() RETURNS trigger
+		LANGUAGE plpgsql AS \$\$ BEGIN RAISE EXCEPTION 'refused at commit';
+		END \$\$;
+		CREATE CONSTRAINT TRIGGER refuse_$1 AFTER UPDATE ON gazettes
+		DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.id = $1)
+		EXECUTE FUNCTION refuse()" >/dev/null
+}
+
 @test "in the gazettes' database, a batch's documents and marks commit together: a failure at COMMIT leaves neither" {
 	corpus
 	gz-index --url postgresql: --create-index --quiet </dev/null
-	# gazette 3's mark fails only when the transaction commits
-	pg_sql "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS
-		\$\$ BEGIN RAISE EXCEPTION 'refused at commit'; END \$\$;
-		CREATE CONSTRAINT TRIGGER refuse_3 AFTER UPDATE ON gazettes
-		DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.id = 3)
-		EXECUTE FUNCTION refuse()" >/dev/null
+	refuse_at_commit 3
 	run -3 --separate-stderr gz-index --url postgresql: <"$BATS_TEST_TMPDIR/in"
 	[[ "$stderr" == *"refused at commit"* ]]
 	assert_equal "$(pg_sql 'SELECT count(*) FROM querido_diario')" 0
@@ -157,11 +163,7 @@ gz_index_idle_in_transaction() {
 @test "a URI that is DATABASE_URL shares the marking's transaction; another spelling of the same database gets its own" {
 	corpus
 	gz-index --url postgresql: --create-index --quiet </dev/null
-	pg_sql "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS
-		\$\$ BEGIN RAISE EXCEPTION 'refused at commit'; END \$\$;
-		CREATE CONSTRAINT TRIGGER refuse_3 AFTER UPDATE ON gazettes
-		DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.id = 3)
-		EXECUTE FUNCTION refuse()" >/dev/null
+	refuse_at_commit 3
 	uri="postgresql:///gz?host=$PGHOST&port=$PGPORT&user=postgres"
 	DATABASE_URL=$uri run -3 --separate-stderr gz-index --url "$uri" <"$BATS_TEST_TMPDIR/in"
 	assert_equal "$(pg_sql 'SELECT count(*) FROM querido_diario')" 0

@@ -14,8 +14,8 @@
 
 PREFIX  ?= /usr/local
 CC      ?= cc
-PKGS     = libcurl libpq libmagic zlib libzip libxml-2.0 libcrypto
-TOOLS    = gz-list gz-fetch gz-extract gz-index gz-search
+PKGS     = libcurl libpq libmagic zlib libzip libxml-2.0 libcrypto libpcre2-8
+TOOLS    = gz-list gz-fetch gz-extract gz-split gz-index gz-search
 
 ifeq ($(SANITIZE),1)
 VARIANT  = sanitize
@@ -46,6 +46,14 @@ CFLAGS  ?=
 CFLAGS  += -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -g \
 	   $(SANFLAGS) -Ilib $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ljq -lm
+# C++ only where a library has no C API that does the job: gz-extract's
+# poppler_text.cc (poppler-cpp).  Same warnings and sanitizers; a tool with
+# a .cc file links with $(CXX), and only it links its library.
+CXX     ?= c++
+CXXFLAGS ?=
+CXXFLAGS += -std=c++17 -Wall -Wextra -Werror -g $(SANFLAGS) -Ilib \
+	   $(shell pkg-config --cflags poppler-cpp 2>/dev/null)
+LDLIBS_gz-extract = $(shell pkg-config --libs poppler-cpp 2>/dev/null)
 LDFLAGS += $(SANFLAGS)
 
 LIB_SRC  = $(wildcard lib/*.c)
@@ -72,16 +80,24 @@ $(BUILD)/%.o: %.c $(wildcard lib/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
+$(BUILD)/%.o: %.cc $(wildcard lib/*.h tools/*/*.h)
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) -MMD -MP -c -o $@ $<
+
 $(LIBGZ): $(LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-# One folder per tool: every .c under tools/NAME links into bin/NAME.
-tool_objs = $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/$(1)/*.c))
+# One folder per tool: every .c (and .cc) under tools/NAME links into
+# bin/NAME.
+tool_objs = $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/$(1)/*.c)) \
+	$(patsubst %.cc,$(BUILD)/%.o,$(wildcard tools/$(1)/*.cc))
+tool_ld = $(if $(wildcard tools/$(1)/*.cc),$(CXX),$(CC))
 .SECONDEXPANSION:
 $(BUILD)/bin/%: $$(call tool_objs,$$*) $(LIBGZ)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBGZ) $(LDLIBS)
+	$(call tool_ld,$*) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBGZ) \
+	    $(LDLIBS_$*) $(LDLIBS)
 
 $(BUILD)/test/%: $(BUILD)/tests/progs/%.o $(LIBGZ)
 	@mkdir -p $(@D)
@@ -196,7 +212,11 @@ FUZZ_CFLAGS   = -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -g \
 		-O1 -fno-omit-frame-pointer -fno-sanitize-recover=all \
 		-fsanitize=fuzzer-no-link,address,undefined -Ifuzz -Ilib \
 		-Itools/gz-index
-FUZZ_OBJ_ndjson    = lib/ndjson.o lib/text.o
+# lib/xalloc reports through lib/log: every target that allocates links both.
+FUZZ_OBJ_xalloc    = lib/xalloc.o lib/log.o lib/metrics.o lib/config.o \
+		     lib/version.o lib/text.o
+FUZZ_OBJ_ndjson    = lib/ndjson.o $(FUZZ_OBJ_xalloc)
+FUZZ_LIBS_ndjson   = -lcurl
 FUZZ_LDFLAGS_ndjson = -Wl,--wrap=read
 FUZZ_OBJ_textclean = lib/textclean.o lib/text.o
 FUZZ_OBJ_response  = tools/gz-index/response.o
@@ -207,7 +227,7 @@ FUZZ_OBJ_records   = tools/gz-fetch/source.o tools/gz-extract/intake.o \
 		     tools/gz-index/spill.o lib/rec.o lib/log.o lib/metrics.o \
 		     lib/config.o lib/ndjson.o lib/text.o lib/s3.o lib/digest.o \
 		     lib/retry.o lib/sig.o tools/gz-fetch/spool.o \
-		     lib/ndjson_writer.o lib/spool.o lib/version.o
+		     lib/ndjson_writer.o lib/spool.o lib/version.o lib/xalloc.o
 $(FUZZ_BUILD)/lib/version.o: FUZZ_CFLAGS += -DGZ_VERSION='"$(GZ_VERSION)"'
 FUZZ_LIBS_records  = -lcurl -lcrypto -lz
 $(FUZZ_BUILD)/fuzz/records.o: FUZZ_CFLAGS += -Itools/gz-fetch -Itools/gz-extract

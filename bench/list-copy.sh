@@ -23,31 +23,13 @@ unset DATABASE_URL PGHOST PGPORT PGDATABASE PGUSER PGPASSWORD PGSERVICE \
 	POSTGRES_HOST POSTGRES_PORT POSTGRES_DB POSTGRES_USER POSTGRES_PASSWORD \
 	EXECUTION_MODE GAZETTE_QUERY_PAGE_SIZE 2>/dev/null || true
 
-pgbin=/usr/lib/postgresql/15/bin
 W=$(mktemp -d /tmp/gz-bench-list.XXXXXX)
 chmod 755 "$W"
-as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-cleanup() {
-	[ -d "$W/pg" ] && as_pg "$pgbin/pg_ctl" -D "$W/pg" -m immediate -w stop \
-		>/dev/null 2>&1 || true
-	rm -rf "$W"
-}
-trap cleanup EXIT
+. "$root/bench/common.sh"
+trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
 
-[ "$(id -u)" = 0 ] && chown postgres: "$W"
-as_pg "$pgbin/initdb" -D "$W/pg" -U postgres -A trust -E UTF8 --locale=C.UTF-8 \
-	>"$W/initdb.log" 2>&1
-cat >>"$W/pg/postgresql.conf" <<-CONF
-listen_addresses = ''
-port = $($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-unix_socket_directories = '$W'
-shared_buffers = 256MB
-CONF
-as_pg "$pgbin/pg_ctl" -D "$W/pg" -w -t 60 -l "$W/pg.log" start >/dev/null
-PGPORT=$(sed -n 's/^port = //p' "$W/pg/postgresql.conf" | tail -n 1)
-export PGHOST="$W" PGPORT PGUSER=postgres PGDATABASE=gz
-psql -X -q -d postgres -c "CREATE DATABASE gz"
+bench_pg_start
 psql -X -q -v ON_ERROR_STOP=1 -f "$root/tests/fixtures/schema.sql"
 $PY "$root/bench/gen-corpus.py" --out "$W/corpus" --docs 0 --jobs 1 >/dev/null
 psql -X -q -v ON_ERROR_STOP=1 -c "\\copy territories FROM '$W/corpus/territories.tsv'"

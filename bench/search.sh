@@ -33,40 +33,16 @@ QUERIES=(licitação 'merenda escolar' '"limpeza urbana"' 'pregão or leilão'
 	'medicamentos -vacinação' 'servidores municipais' '"processo administrativo"'
 	'construtora horizonte' licitacoes 'iluminação pública LED')
 
-pgbin=/usr/lib/postgresql/15/bin
 W=$(mktemp -d /tmp/gz-bench-search.XXXXXX)
 chmod 755 "$W"
-pids=()
+. "$root/bench/common.sh"
 T0=$(date +%s)
 say() { printf '[bench-search %4ss] %s\n' "$(($(date +%s) - T0))" "$*" >&2; }
-as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	[ -d "$W/pg" ] && as_pg "$pgbin/pg_ctl" -D "$W/pg" -m immediate -w stop \
-		>/dev/null 2>&1 || true
-	rm -rf "$W"
-}
-trap cleanup EXIT
+trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
-free_port() {
-	$PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 
 say "PostgreSQL and the OpenSearch double"
-[ "$(id -u)" = 0 ] && chown postgres: "$W"
-as_pg "$pgbin/initdb" -D "$W/pg" -U postgres -A trust -E UTF8 --locale=C.UTF-8 \
-	>"$W/initdb.log" 2>&1
-PGPORT=$(free_port)
-cat >>"$W/pg/postgresql.conf" <<-CONF
-listen_addresses = ''
-port = $PGPORT
-unix_socket_directories = '$W'
-shared_buffers = 256MB
-CONF
-as_pg "$pgbin/pg_ctl" -D "$W/pg" -w -t 60 -l "$W/pg.log" start >/dev/null
-export PGHOST="$W" PGPORT PGUSER=postgres PGDATABASE=gz
-psql -X -q -d postgres -c "CREATE DATABASE gz"
+bench_pg_start
 $PY "$root/tests/doubles/opensearch.py" --port 0 --port-file "$W/os.port" \
 	--max-content-length $((1 << 31)) </dev/null >"$W/os.log" 2>&1 &
 pids+=($!)

@@ -2,6 +2,7 @@
  * config — see config.h.
  */
 #include "config.h"
+#include "xalloc.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -356,8 +357,7 @@ config_secret_arg(char *arg)
 		free(secret_args[--i]);
 		secret_args[i] = NULL;
 	}
-	if ((copy = strdup(arg)) == NULL)
-		return arg;	/* not hidden, but still working */
+	copy = xstrdup(arg);
 	secret_args[i] = copy;
 	config_hide_arg(arg);
 	return copy;

@@ -4,6 +4,7 @@
 #include "db.h"
 #include "config.h"
 #include "log.h"
+#include "xalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,8 +47,7 @@ add_secret(struct db_target *t, const char *s, size_t len)
 		if (strlen(t->secrets[i]) == len &&
 		    memcmp(t->secrets[i], s, len) == 0)
 			return;
-	if ((t->secrets[t->nsecrets] = strndup(s, len)) != NULL)
-		t->nsecrets++;
+	t->secrets[t->nsecrets++] = xstrndup(s, len);
 }
 
 static void
@@ -194,11 +194,9 @@ take_conninfo(struct db_target *t, const char *conninfo)
 struct db_target *
 db_target_new(const char *conninfo)
 {
-	struct db_target *t = calloc(1, sizeof *t);
+	struct db_target *t = xcalloc(1, sizeof *t);
 	const char *url = getenv("DATABASE_URL");
 
-	if (t == NULL)
-		return NULL;
 	/* Defaults first: a later keyword, or the conninfo, overrides them. */
 	add(t, "application_name", log_progname());
 	add(t, "connect_timeout", "10");

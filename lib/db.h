@@ -20,7 +20,7 @@
 
 struct db_target;
 
-/* conninfo is the --db value or NULL. */
+/* conninfo is the --db value or NULL.  Never NULL (lib/xalloc). */
 struct db_target *db_target_new(const char *conninfo);
 void db_target_free(struct db_target *t);
 /* "host=... port=... dbname=... user=..." without any password. */

@@ -3,40 +3,40 @@
  */
 #include "digest.h"
 #include "cli.h"
-#include "log.h"
+#include "xalloc.h"
 
 #include <openssl/evp.h>
 #include <stdlib.h>
 
-/* The digests cannot fail but for want of memory, which ends the run. */
+/* The digests cannot fail but for want of memory, which ends the run as
+ * any failed allocation does (lib/xalloc). */
 static void
-digest_failed(const char *what)
+digest_failed(void)
 {
-	log_error("%s failed (out of memory?)", what);
-	exit(EXIT_FATAL);
+	xalloc_die(0);
 }
 
 void
 md5_init(struct md5_ctx *c)
 {
 	if (c->evp == NULL && (c->evp = EVP_MD_CTX_new()) == NULL)
-		digest_failed("EVP_MD_CTX_new");
+		digest_failed();
 	if (EVP_DigestInit_ex(c->evp, EVP_md5(), NULL) != 1)
-		digest_failed("MD5 init");
+		digest_failed();
 }
 
 void
 md5_update(struct md5_ctx *c, const void *data, size_t len)
 {
 	if (EVP_DigestUpdate(c->evp, data, len) != 1)
-		digest_failed("MD5 update");
+		digest_failed();
 }
 
 void
 md5_final(struct md5_ctx *c, unsigned char out[16])
 {
 	if (EVP_DigestFinal_ex(c->evp, out, NULL) != 1)
-		digest_failed("MD5 final");
+		digest_failed();
 }
 
 void
@@ -67,6 +67,6 @@ sha256_hex(const void *data, size_t len, char out[65])
 	unsigned int n = 0;
 
 	if (EVP_Digest(data, len, d, &n, EVP_sha256(), NULL) != 1)
-		digest_failed("SHA-256");
+		digest_failed();
 	return digest_hex(d, n, out);
 }

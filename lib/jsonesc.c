@@ -3,6 +3,7 @@
  */
 #include "jsonesc.h"
 #include "text.h"
+#include "xalloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -15,38 +16,29 @@ jsonbuf_free(struct jsonbuf *b)
 	b->len = b->cap = 0;
 }
 
-/* Room for n more bytes; false (and b->failed) when there is none. */
-static bool
+/* Room for n more bytes. */
+static void
 reserve(struct jsonbuf *b, size_t n)
 {
 	size_t cap;
-	char *grown;
 
-	if (b->failed)
-		return false;
 	if (b->cap - b->len >= n)
-		return true;
+		return;
 	cap = b->cap ? b->cap : 4096;
 	while (cap - b->len < n) {
-		if (cap > ((size_t)-1) / 2) {
-			b->failed = true;
-			return false;
-		}
+		if (cap > ((size_t)-1) / 2)
+			xalloc_die((size_t)-1);
 		cap *= 2;
 	}
-	if ((grown = realloc(b->data, cap)) == NULL) {
-		b->failed = true;
-		return false;
-	}
-	b->data = grown;
+	b->data = xrealloc(b->data, cap);
 	b->cap = cap;
-	return true;
 }
 
 void
 jsonbuf_add(struct jsonbuf *b, const char *s, size_t n)
 {
-	if (n > 0 && reserve(b, n)) {
+	if (n > 0) {
+		reserve(b, n);
 		memcpy(b->data + b->len, s, n);
 		b->len += n;
 	}
@@ -136,8 +128,9 @@ jsonesc_string(struct jsonbuf *b, const char *s, size_t len)
 				break;
 		}
 		jsonbuf_add(b, (const char *)run, (size_t)(p - run));
-		if (p == end || !reserve(b, 6))
+		if (p == end)
 			break;
+		reserve(b, 6);
 		if (*p < 0x80) {
 			b->len += escape_ascii(*p, b->data + b->len);
 			p++;

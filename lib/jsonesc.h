@@ -21,16 +21,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/*
- * A growing buffer.  Zero-initialise it.  An allocation failure sets failed
- * and makes every later append a no-op, so callers check once per line or
- * per flush instead of after every field.
- */
+/* A growing buffer.  Zero-initialise it (JSONBUF_INIT); out of memory ends
+ * the process (lib/xalloc). */
 struct jsonbuf {
 	char *data;
 	size_t len, cap;
-	bool failed;
 };
+
+#define JSONBUF_INIT { NULL, 0, 0 }
 
 void jsonbuf_free(struct jsonbuf *b);
 /* Appends s[0..n). */

@@ -3,6 +3,7 @@
  */
 #include "ndjson.h"
 #include "text.h"
+#include "xalloc.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -27,24 +28,21 @@ struct ndjson_reader {
 	const char *spill_dir;
 	int spill_fd;		/* the line being spilled, or -1 */
 	size_t spill_len;
+	const char *raw;	/* the line last returned as a record */
+	size_t raw_len;
 	char error[256];
 };
 
 struct ndjson_reader *
 ndjson_reader_new(int fd, size_t max_record_bytes)
 {
-	struct ndjson_reader *r = calloc(1, sizeof *r);
+	struct ndjson_reader *r = xcalloc(1, sizeof *r);
 
-	if (r == NULL)
-		return NULL;
 	r->fd = fd;
 	r->spill_fd = -1;
 	r->max = max_record_bytes;
 	r->cap = READ_CHUNK;
-	if ((r->buf = malloc(r->cap)) == NULL) {
-		free(r);
-		return NULL;
-	}
+	r->buf = xmalloc(r->cap);
 	return r;
 }
 
@@ -96,6 +94,13 @@ ndjson_line(const struct ndjson_reader *r)
 	return r->line;
 }
 
+const char *
+ndjson_raw(const struct ndjson_reader *r, size_t *len)
+{
+	*len = r->raw_len;
+	return r->raw;
+}
+
 int
 ndjson_fd(const struct ndjson_reader *r)
 {
@@ -116,6 +121,8 @@ parse_line(struct ndjson_reader *r, char *line, size_t len, jv *out)
 	size_t bad_at;
 	jv value;
 
+	r->raw = line;
+	r->raw_len = len;
 	if (len > 0 && line[len - 1] == '\r')
 		len--;
 	while (len > 0 && (line[len - 1] == ' ' || line[len - 1] == '\t'))
@@ -174,14 +181,10 @@ make_room(struct ndjson_reader *r)
 	}
 	if (r->cap - r->end < READ_CHUNK / 4 && r->cap < limit) {
 		size_t cap = r->cap * 2;
-		char *grown;
-
 		if (cap > limit)
 			cap = limit;
-		if ((grown = realloc(r->buf, cap)) != NULL) {
-			r->buf = grown;
-			r->cap = cap;
-		}
+		r->buf = xrealloc(r->buf, cap);
+		r->cap = cap;
 	}
 }
 

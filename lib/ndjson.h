@@ -59,6 +59,12 @@ enum ndjson_status ndjson_read(struct ndjson_reader *r, jv *out);
 const char *ndjson_error(const struct ndjson_reader *r);
 /* Line number of the record or error last returned (1-based). */
 unsigned long ndjson_line(const struct ndjson_reader *r);
+/*
+ * The bytes of the line last returned as NDJSON_RECORD, newline excluded,
+ * exactly as read (for a stage that passes a record on byte for byte).
+ * Borrowed; valid until the next ndjson_read.
+ */
+const char *ndjson_raw(const struct ndjson_reader *r, size_t *len);
 int ndjson_fd(const struct ndjson_reader *r);
 
 /*
@@ -113,7 +119,7 @@ uint64_t ndjson_writer_put_jv(struct ndjson_writer *w, jv value);
 /*
  * A line built in pieces (a streamed source_text): nothing of it is written
  * before ndjson_writer_end, which adds the newline and returns its ticket
- * (0: out of memory, or the writer failed; the pieces are dropped).
+ * (0: the writer failed; the pieces are dropped).
  * Pieces must not contain a newline.
  */
 void ndjson_writer_begin(struct ndjson_writer *w);

@@ -17,6 +17,7 @@
 #include "ndjson.h"
 #include "log.h"
 #include "sig.h"
+#include "xalloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -93,10 +94,8 @@ setup_fd(struct ndjson_writer *w)
 struct ndjson_writer *
 ndjson_writer_new(int fd, size_t high_water, const char *what)
 {
-	struct ndjson_writer *w = calloc(1, sizeof *w);
+	struct ndjson_writer *w = xcalloc(1, sizeof *w);
 
-	if (w == NULL)
-		return NULL;
 	w->fd = fd;
 	w->high = high_water;
 	w->what = what;
@@ -129,12 +128,11 @@ writer_fail(struct ndjson_writer *w, int err)
 	return -1;
 }
 
-/* Room for need more bytes after len; false on overflow or no memory. */
+/* Room for need more bytes after len. */
 static bool
 reserve(struct ndjson_writer *w, size_t need)
 {
 	size_t cap;
-	char *grown;
 
 	if (w->off > 0 && (w->cap - w->len < need || w->off >= w->cap / 2)) {
 		memmove(w->buf, w->buf + w->off, w->len - w->off);
@@ -144,16 +142,12 @@ reserve(struct ndjson_writer *w, size_t need)
 	}
 	if (w->cap - w->len >= need)
 		return true;
-	if (need > SIZE_MAX / 2 - w->len) {
-		errno = ENOMEM;
-		return false;
-	}
+	if (need > SIZE_MAX / 2 - w->len)
+		xalloc_die(need);
 	cap = w->cap > 0 ? w->cap : 4096;
 	while (cap - w->len < need)
 		cap *= 2;
-	if ((grown = realloc(w->buf, cap)) == NULL)
-		return false;
-	w->buf = grown;
+	w->buf = xrealloc(w->buf, cap);
 	w->cap = cap;
 	return true;
 }

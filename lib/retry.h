@@ -32,6 +32,28 @@ bool retry_allowed(const struct retry_policy *p, int attempt);
 /* HTTP statuses worth another try: 408, 429, 500, 502, 503, 504. */
 bool retry_http_status(long status);
 /*
+ * libcurl result codes worth another try (a CURLcode): the one table every
+ * tool uses, each code's reason given where it is defined in retry.c.
+ */
+bool retry_curl_code(int curl_code);
+
+/*
+ * The transport policy of every easy handle gz makes (downloads, _bulk
+ * requests, S3 PUTs): http and https only, also after a redirect (a
+ * Location: file:// must not read local files); no signals (libcurl's DNS
+ * timeout would otherwise raise SIGALRM in a threaded tool); the tool's
+ * User-Agent; and limits, so that a silent server cannot hold a run.
+ */
+struct http_limits {
+	long connect_timeout_ms;	/* TCP + TLS handshake */
+	long min_speed;		/* bytes/s below which a transfer ... */
+	long stall_seconds;	/* ... for this long is abandoned */
+};
+
+/* easy is a CURL *; user_agent NULL sends none. */
+void http_defaults(void *easy, const char *user_agent,
+    const struct http_limits *limits);
+/*
  * Sleeps seconds, or less when a stop was requested (lib/sig).  Returns
  * false when interrupted.  Logs "retrying in 4.2 s, 2 left" at info level
  * with what, a description of the failure.

@@ -6,6 +6,7 @@
 #include "config.h"
 #include "digest.h"
 #include "retry.h"
+#include "xalloc.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -22,7 +23,7 @@ static const char empty_sha256[] =
 static char *
 dup_or_null(const char *s)
 {
-	return s != NULL ? strdup(s) : NULL;
+	return s != NULL ? xstrdup(s) : NULL;
 }
 
 /* "host:9000/" → "https://host:9000"; malloc'd. */
@@ -35,8 +36,7 @@ normal_endpoint(const char *v)
 
 	while (n > 0 && v[n - 1] == '/')
 		n--;
-	if ((out = malloc(strlen(scheme) + n + 1)) == NULL)
-		return NULL;
+	out = xmalloc(strlen(scheme) + n + 1);
 	memcpy(out, scheme, strlen(scheme));
 	memcpy(out + strlen(scheme), v, n);
 	out[strlen(scheme) + n] = '\0';
@@ -128,14 +128,9 @@ s3_config_load(struct s3_config *c, char *why, size_t size)
 		snprintf(aws, sizeof aws, "https://s3.%s.amazonaws.com", region);
 		endpoint = aws;
 	}
-	c->bucket = strdup(bucket);
-	c->region = strdup(region);
+	c->bucket = xstrdup(bucket);
+	c->region = xstrdup(region);
 	c->endpoint = normal_endpoint(endpoint);
-	if (c->bucket == NULL || c->region == NULL || c->endpoint == NULL) {
-		snprintf(why, size, "out of memory");
-		s3_config_free(c);
-		return false;
-	}
 	if (!load_addressing(c, why, size) || !load_credentials(c, why, size)) {
 		s3_config_free(c);
 		return false;
@@ -193,8 +188,7 @@ s3_encode_key(const char *key)
 
 	for (p = (const unsigned char *)key; *p != '\0'; p++)
 		n += unreserved(*p) ? 1 : 3;
-	if ((out = malloc(n)) == NULL)
-		return NULL;
+	out = xmalloc(n);
 	for (o = out, p = (const unsigned char *)key; *p != '\0'; p++) {
 		if (unreserved(*p))
 			*o++ = (char)*p;
@@ -234,27 +228,18 @@ s3_object_url(const struct s3_config *c, const char *key)
 	const char *host = strstr(c->endpoint, "://");
 	char *enc, *url;
 	size_t n;
-	int w;
 
-	if ((enc = s3_encode_key(key)) == NULL)
-		return NULL;
+	enc = s3_encode_key(key);
 	host = host != NULL ? host + 3 : c->endpoint;
 	n = strlen(c->endpoint) + strlen(c->bucket) + strlen(enc) + 4;
-	if ((url = malloc(n)) == NULL) {
-		free(enc);
-		return NULL;
-	}
+	url = xmalloc(n);
 	if (c->path_style)
-		w = snprintf(url, n, "%s/%s/%s", c->endpoint, c->bucket, enc);
+		snprintf(url, n, "%s/%s/%s", c->endpoint, c->bucket, enc);
 	else
-		w = snprintf(url, n, "%.*s%s.%s/%s",
+		snprintf(url, n, "%.*s%s.%s/%s",
 		    (int)(host - c->endpoint), c->endpoint, c->bucket, host,
 		    enc);
 	free(enc);
-	if (w < 0 || (size_t)w >= n) {
-		free(url);
-		return NULL;
-	}
 	return url;
 }
 
@@ -286,23 +271,21 @@ body_seek(void *arg, curl_off_t offset, int origin)
 	return CURL_SEEKFUNC_OK;
 }
 
-static bool
+static void
 add_header(struct curl_slist **headers, const char *name, const char *value)
 {
 	size_t n = strlen(name) + strlen(value) + 3;
 	struct curl_slist *l;
 	char *line;
 
-	if ((line = malloc(n)) == NULL)
-		return false;
+	line = xmalloc(n);
 	snprintf(line, n, "%s: %s", name, value);
 	l = curl_slist_append(*headers, line);
 	memset(line, 0, n);	/* it may hold the session token */
 	free(line);
 	if (l == NULL)
-		return false;
+		xalloc_die(n);
 	*headers = l;
-	return true;
 }
 
 static void
@@ -335,24 +318,17 @@ s3_setup(CURL *easy, const struct s3_config *c, enum s3_method method,
 		snprintf(why, size, "PUT without a body");
 		return false;
 	}
-	if ((url = s3_object_url(c, key)) == NULL) {
-		snprintf(why, size, "out of memory");
-		return false;
-	}
+	url = s3_object_url(c, key);
 	if (method == S3_PUT)
 		sha256_hex(body->data, body->len, hash);
 	else
 		memcpy(hash, empty_sha256, sizeof hash);
 	/* curl 7.88 does not add this header itself; S3 requires it. */
-	if (!add_header(headers, "x-amz-content-sha256", hash) ||
-	    (c->session_token != NULL && !add_header(headers,
-	    "x-amz-security-token", c->session_token)) ||
-	    (method == S3_PUT && content_type != NULL &&
-	    !add_header(headers, "Content-Type", content_type))) {
-		free(url);
-		snprintf(why, size, "out of memory");
-		return false;
-	}
+	add_header(headers, "x-amz-content-sha256", hash);
+	if (c->session_token != NULL)
+		add_header(headers, "x-amz-security-token", c->session_token);
+	if (method == S3_PUT && content_type != NULL)
+		add_header(headers, "Content-Type", content_type);
 	curl_easy_setopt(easy, CURLOPT_URL, url);
 	free(url);
 	set_method(easy, method, body);

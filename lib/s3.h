@@ -59,7 +59,7 @@ const char *s3_config_describe(const struct s3_config *c, char *buf,
  * key with every byte except A-Z a-z 0-9 - _ . ~ and / as %XX, uppercase
  * (the S3 SigV4 rules "Encoding object keys": curl 7.88 signs the path as
  * given, so it must already be in S3's canonical form).  Returns a malloc'd
- * string the caller frees, or NULL when out of memory.
+ * string the caller frees.
  */
 char *s3_encode_key(const char *key);
 /*
@@ -67,7 +67,7 @@ char *s3_encode_key(const char *key);
  * ".." segment (curl removes them before sending and signing).
  */
 bool s3_key_addressable(const char *key);
-/* The object's URL (path-style or virtual-hosted); malloc'd, or NULL. */
+/* The object's URL (path-style or virtual-hosted); malloc'd. */
 char *s3_object_url(const struct s3_config *c, const char *key);
 
 enum s3_method { S3_GET, S3_HEAD, S3_PUT };
@@ -98,7 +98,7 @@ struct s3_body {
  * caller frees *headers with curl_slist_free_all once the transfer is over
  * (and before setting up a retry on a fresh list).  Sets nothing else:
  * write callbacks, timeouts and CURLOPT_PRIVATE are the caller's.
- * Returns false with why when out of memory or body is NULL for a PUT.
+ * Returns false with why when body is NULL for a PUT.
  */
 bool s3_setup(CURL *easy, const struct s3_config *c, enum s3_method method,
     const char *key, struct s3_body *body, const char *content_type,

@@ -69,7 +69,7 @@ child_limits(const struct spawn_limits *l, bool address_space)
  * the pipes on 1 and 2; nothing else open.
  */
 static void
-child_setup(int out_w, int err_w, const struct spawn_limits *l,
+child_setup(int in_r, int out_w, int err_w, const struct spawn_limits *l,
     bool address_space)
 {
 	struct sigaction sa;
@@ -86,7 +86,10 @@ child_setup(int out_w, int err_w, const struct spawn_limits *l,
 	sigprocmask(SIG_UNBLOCK, &all, NULL);
 	if (dup2(out_w, STDOUT_FILENO) < 0 || dup2(err_w, STDERR_FILENO) < 0)
 		_exit(126);
-	if ((fd = open("/dev/null", O_RDONLY)) < 0 ||
+	if (in_r >= 0) {
+		if (dup2(in_r, STDIN_FILENO) < 0)
+			_exit(126);
+	} else if ((fd = open("/dev/null", O_RDONLY)) < 0 ||
 	    dup2(fd, STDIN_FILENO) < 0) {
 		child_say("spawn: ", "/dev/null: ", strerror(errno));
 		_exit(126);
@@ -95,6 +98,17 @@ child_setup(int out_w, int err_w, const struct spawn_limits *l,
 		for (fd = 3; fd < 1024; fd++)
 			close(fd);
 	child_limits(l, address_space);
+}
+
+/* The child's last words when execve failed: exit 127 or 126, as xargs. */
+static void
+exec_failed(const char *path, int e)
+{
+	child_say(EXEC_FAILED, path, e == ENOENT ?
+	    ": No such file or directory" : e == ENOMEM ?
+	    ": Cannot allocate memory" : e == EACCES ?
+	    ": Permission denied" : ": cannot execute");
+	_exit(e == ENOENT ? 127 : 126);
 }
 
 static int
@@ -132,6 +146,7 @@ parent_side(struct spawn_child *c, pid_t pid, int out[2], int err[2])
 	fcntl(out[0], F_SETFL, fcntl(out[0], F_GETFL) | O_NONBLOCK);
 	fcntl(err[0], F_SETFL, fcntl(err[0], F_GETFL) | O_NONBLOCK);
 	c->pid = pid;
+	c->in = -1;
 	c->out = out[0];
 	c->err = err[0];
 	c->reaped = false;
@@ -154,39 +169,70 @@ spawn_exec(struct spawn_child *c, const char *path, char *const argv[],
 	if (make_pipes(out, err) != 0)
 		return -1;
 	if ((pid = fork()) == 0) {
-		int e;
-
-		child_setup(out[1], err[1], limits, true);
+		child_setup(-1, out[1], err[1], limits, true);
 		execve(path, argv, envp);
-		e = errno;
-		child_say(EXEC_FAILED, path, e == ENOENT ?
-		    ": No such file or directory" : e == ENOMEM ?
-		    ": Cannot allocate memory" : e == EACCES ?
-		    ": Permission denied" : ": cannot execute");
-		_exit(e == ENOENT ? 127 : 126);
+		exec_failed(path, errno);
 	}
 	return parent_side(c, pid, out, err);
+}
+
+int
+spawn_exec_fed(struct spawn_child *c, const char *path, char *const argv[],
+    char *const envp[], const struct spawn_limits *limits)
+{
+	int in[2], out[2], err[2];
+	pid_t pid;
+
+	if (pipe2(in, O_CLOEXEC) != 0)
+		return -1;
+	if (make_pipes(out, err) != 0) {
+		int saved = errno;
+
+		close(in[0]);
+		close(in[1]);
+		errno = saved;
+		return -1;
+	}
+	if ((pid = fork()) == 0) {
+		child_setup(in[0], out[1], err[1], limits,
+		    !spawn_sanitized());
+		execve(path, argv, envp);
+		exec_failed(path, errno);
+	}
+	close(in[0]);
+	if (parent_side(c, pid, out, err) != 0) {
+		close(in[1]);
+		return -1;
+	}
+	c->in = in[1];
+	return 0;
+}
+
+bool
+spawn_sanitized(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	return true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+	return true;
+#endif
+#endif
+	return false;
 }
 
 int
 spawn_fork(struct spawn_child *c, int (*fn)(void *), void *arg,
     const struct spawn_limits *limits)
 {
-	bool address_space = true;
+	bool address_space = !spawn_sanitized();
 	int out[2], err[2];
 	pid_t pid;
 
-#if defined(__SANITIZE_ADDRESS__)
-	address_space = false;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-	address_space = false;
-#endif
-#endif
 	if (make_pipes(out, err) != 0)
 		return -1;
 	if ((pid = fork()) == 0) {
-		child_setup(out[1], err[1], limits, address_space);
+		child_setup(-1, out[1], err[1], limits, address_space);
 		_exit(fn(arg) & 0xFF);
 	}
 	return parent_side(c, pid, out, err);
@@ -241,11 +287,13 @@ spawn_reap(struct spawn_child *c, bool wait)
 void
 spawn_close(struct spawn_child *c)
 {
+	if (c->in >= 0)
+		close(c->in);
 	if (c->out >= 0)
 		close(c->out);
 	if (c->err >= 0)
 		close(c->err);
-	c->out = c->err = -1;
+	c->in = c->out = c->err = -1;
 }
 
 /* Messages of programs that ran out of address space (see spawn.h). */

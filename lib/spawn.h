@@ -28,12 +28,17 @@ struct spawn_limits {
 
 struct spawn_child {
 	pid_t pid;	/* also its process group id; -1 when none */
+	int in;		/* write end of its stdin (spawn_exec_fed), or -1 */
 	int out;	/* read end of its stdout, or -1 once closed */
 	int err;	/* read end of its stderr, or -1 once closed */
 	int pidfd;	/* readable once it exits (Linux 5.3+), or -1 */
 	bool reaped;
 	int status;	/* waitpid status, once reaped */
 };
+
+/* A spawn_child with no process and no descriptors. */
+#define SPAWN_CHILD_INIT { .pid = -1, .in = -1, .out = -1, .err = -1, \
+	.pidfd = -1, .reaped = false, .status = 0 }
 
 /*
  * Starts path (absolute) with argv and envp.  Exec failures show up as exit
@@ -42,6 +47,16 @@ struct spawn_child {
  */
 int spawn_exec(struct spawn_child *c, const char *path, char *const argv[],
     char *const envp[], const struct spawn_limits *limits);
+/*
+ * spawn_exec with a pipe on the child's stdin instead of /dev/null: c->in is
+ * its write end (blocking, close-on-exec), for a long-lived child fed
+ * requests.  Meant for the tool's own binary run again: under
+ * AddressSanitizer RLIMIT_AS is left alone, as with spawn_fork.
+ */
+int spawn_exec_fed(struct spawn_child *c, const char *path,
+    char *const argv[], char *const envp[], const struct spawn_limits *limits);
+/* True in an AddressSanitizer build: no RLIMIT_AS for our own code. */
+bool spawn_sanitized(void);
 /*
  * Forks a child that runs fn(arg) with the same set-up (stdout and stderr
  * are the pipes) and exits with its return value, without running atexit
@@ -60,7 +75,8 @@ void spawn_kill(struct spawn_child *c);
  * fills status.  With wait false it returns at once.  True once reaped.
  */
 bool spawn_reap(struct spawn_child *c, bool wait);
-/* Closes whichever pipe ends are still open (the pidfd goes on reaping). */
+/* Closes whichever pipe ends are still open, stdin's too (the pidfd goes on
+ * reaping). */
 void spawn_close(struct spawn_child *c);
 
 enum spawn_outcome {

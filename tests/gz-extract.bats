@@ -3,6 +3,9 @@
 # provoked on purpose.  Files named as operands are never deleted, so those
 # tests read the fixtures in place; tests of the spool rules work on copies.
 load helpers/common
+# These tests pin the reference engine, pdftotext, whose process they fake
+# or watch; tests/gz-extract-poppler.bats covers the default engine.
+export GZ_PDF_ENGINE=pdftotext
 
 FIX="$GZ_ROOT/tests/fixtures/gazettes"
 GZX="$GZ_ROOT/tests/fixtures/gz-extract"	# made by make-fixtures.sh there

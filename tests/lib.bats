@@ -248,3 +248,16 @@ print("{\"id\":2}")' >"$BATS_TEST_TMPDIR/long.ndjson"
 	[[ "$output" == *"libcheck: progress: "* ]]
 	[[ "$output" != *$'\033[K'* ]]
 }
+
+@test "an allocation that fails ends the process with one message and exit status 3" {
+	# ASan would abort on a request this size instead of returning NULL.
+	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}allocator_may_return_null=1"
+	run -0 "$LIBCHECK" alloc 4096
+	assert_output 'allocated'
+	run -3 --separate-stderr "$LIBCHECK" alloc 4611686018427387904
+	[ -z "$output" ]
+	[ "$stderr" = 'libcheck: out of memory (4611686018427387904 bytes)' ]
+	# n * size overflows size_t: refused before calloc sees it.
+	run -3 --separate-stderr "$LIBCHECK" alloc 4294967296 4294967297
+	[ "$stderr" = 'libcheck: out of memory (18446744073709551615 bytes)' ]
+}

@@ -9,11 +9,11 @@ set -eu
 PACKAGES="
 build-essential pkg-config clang libclang-rt-14-dev
 libcurl4-openssl-dev libpq-dev libjq-dev libmagic-dev zlib1g-dev
-libzip-dev libxml2-dev libssl-dev
+libzip-dev libxml2-dev libssl-dev libpoppler-cpp-dev libpcre2-dev
 postgresql-15 postgresql-client-15
 poppler-utils catdoc antiword odt2txt docx2txt file
 bats bats-assert bats-support bats-file jq curl
-python3 python3-botocore python3-yaml
+python3 python3-botocore python3-yaml python3-slugify
 prometheus prometheus-pushgateway
 mandoc time iproute2 procps util-linux
 lintian man-db systemd

@@ -11,6 +11,8 @@
  *   libcheck size STRING | duration STRING
  *   libcheck metrics [--metrics-file=F] [--metrics-push=URL]
  *   libcheck error CODE MESSAGE                 stdin records get gz.error
+ *   libcheck alloc BYTES | alloc N SIZE         xmalloc(BYTES) or
+ *                                               xcalloc(N, SIZE), then free
  */
 #include "cli.h"
 #include "config.h"
@@ -21,6 +23,7 @@
 #include "rec.h"
 #include "retry.h"
 #include "sig.h"
+#include "xalloc.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -33,7 +36,7 @@ static void
 help(void)
 {
 	puts("usage: libcheck ndjson|delays|redact|hide|describe|size|duration|"
-	    "metrics|error|progress ...");
+	    "metrics|error|progress|alloc ...");
 }
 
 static int
@@ -138,6 +141,12 @@ main(int argc, char **argv)
 			puts(db_scrub(t, buf, sizeof buf));
 		}
 		db_target_free(t);
+	} else if (strcmp(cmd, "alloc") == 0 && (argc == 2 || argc == 3)) {
+		size_t n = strtoull(argv[1], NULL, 10);
+
+		free(argc == 2 ? xmalloc(n) :
+		    xcalloc(n, strtoull(argv[2], NULL, 10)));
+		puts("allocated");
 	} else if (strcmp(cmd, "size") == 0 && argc == 2) {
 		if (!config_parse_size(argv[1], &size))
 			cli_usage_error("bad size '%s'", argv[1]);

@@ -14,9 +14,14 @@
  *         headings and doubles blank lines)
  *   TXT   built in: UTF-8 as it is, else Windows-1252 (or UTF-16 by BOM)
  *
+ * With --pdf-engine poppler (the default), PDFs go to the long-lived
+ * workers of worker.c instead: the same text as pdftotext's, without a
+ * process started per document.
+ *
  * Programs are resolved to absolute paths once, at start-up.  pdftotext
- * is required (gz-extract exits 2 without it); a missing antiword or catdoc
- * only fails the records that need it, with extractor_missing.
+ * is required when it is the PDF engine (gz-extract exits 2 without it); a
+ * missing antiword or catdoc only fails the records that need it, with
+ * extractor_missing.
  */
 #include "extract.h"
 #include "log.h"
@@ -30,12 +35,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define CHILD_FILE_SIZE (16ULL << 20)	/* RLIMIT_FSIZE of a converter */
-
-enum { CONV_PDFTOTEXT, CONV_ANTIWORD, CONV_CATDOC, CONV_DOCX, CONV_ODT,
+enum { CONV_POPPLER, CONV_PDFTOTEXT, CONV_ANTIWORD, CONV_CATDOC, CONV_DOCX, CONV_ODT,
 	CONV_TXT, CONV_COUNT };
 
 static struct converter converters[CONV_COUNT] = {
+	[CONV_POPPLER] = { "poppler", NULL, NULL, "", true, true },
 	[CONV_PDFTOTEXT] = { "pdftotext", "pdftotext", NULL, "", false },
 	[CONV_ANTIWORD] = { "antiword", "antiword", NULL, "", false },
 	[CONV_CATDOC] = { "catdoc", "catdoc", NULL, "", false },
@@ -45,7 +49,7 @@ static struct converter converters[CONV_COUNT] = {
 };
 
 /* Per type, the converters in the order they are tried (-1 ends). */
-static const int chain[DOC_NTYPES][3] = {
+static int chain[DOC_NTYPES][3] = {
 	[DOC_NONE] = { -1 },
 	[DOC_PDF] = { CONV_PDFTOTEXT, -1 },
 	[DOC_DOC] = { CONV_ANTIWORD, CONV_CATDOC, -1 },
@@ -101,9 +105,17 @@ find_program(const char *name, char *out, size_t size)
 }
 
 bool
-convert_init(void)
+convert_init(enum pdf_engine engine)
 {
 	int i;
+
+	/* pdftotext second: for the PDFs poppler-cpp can't read the same way
+	 * (see PTEXT_CROPPED), when it is there. */
+	if (engine == PDF_POPPLER) {
+		chain[DOC_PDF][0] = CONV_POPPLER;
+		chain[DOC_PDF][1] = CONV_PDFTOTEXT;
+		chain[DOC_PDF][2] = -1;
+	}
 
 	for (i = 0; i < CONV_COUNT; i++) {
 		struct converter *c = &converters[i];
@@ -115,7 +127,7 @@ convert_init(void)
 		if (c->available)
 			log_debug("%s: %s", c->name, c->path);
 	}
-	if (!converters[CONV_PDFTOTEXT].available) {
+	if (engine == PDF_PDFTOTEXT && !converters[CONV_PDFTOTEXT].available) {
 		log_error("pdftotext not found on PATH (Debian: apt-get "
 		    "install poppler-utils)");
 		return false;
@@ -159,7 +171,7 @@ convert_start(struct converter *conv, enum doc_type type, const char *file,
 		.cpu_seconds = (unsigned long)ceil(o->timeout),
 		/* Converters write to the pipe, not to files: a little room
 		 * for a temporary file, none for filling the disk. */
-		.file_size = CHILD_FILE_SIZE,
+		.file_size = CONVERT_FILE_SIZE,
 		.open_files = 64,
 	};
 	struct builtin_job job = { type, file, o->max_text_bytes };

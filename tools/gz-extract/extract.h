@@ -6,6 +6,7 @@
  *   job.c      one document: detect, start its converter, collect, record
  *   detect.c   the type by content (libmagic)
  *   convert.c  which converter for which type, and how it is started
+ *   worker.c   the PDF engine's long-lived workers (poppler_text.cc)
  *   builtin.c  TXT (charset to UTF-8) and the forked built-in converters
  *   xmltext.c  DOCX and ODT text through libzip and libxml2
  *   output.c   queueing a record whose source_text is streamed from a buffer
@@ -26,6 +27,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* --pdf-engine */
+enum pdf_engine { PDF_POPPLER, PDF_PDFTOTEXT };
+
 enum doc_type { DOC_NONE, DOC_PDF, DOC_DOC, DOC_DOCX, DOC_ODT, DOC_TXT,
 	DOC_NTYPES };
 
@@ -34,6 +38,8 @@ struct extract_options {
 	double timeout;			/* wall seconds per document */
 	unsigned long long child_memory;	/* RLIMIT_AS of a converter */
 	size_t max_text_bytes;		/* source_text cap */
+	enum pdf_engine pdf_engine;
+	unsigned pdf_recycle;		/* documents per PDF worker */
 	bool keep;			/* keep files once extracted */
 	bool keep_failed;		/* ... and of failed ones */
 	const char *spool;		/* --spool, or NULL: $GZ_SPOOL... */
@@ -66,15 +72,18 @@ void detect_file(const char *path, bool nofollow, struct detect_result *d);
 const char *detect_type_name(enum doc_type type);
 
 /* convert.c */
+#define CONVERT_FILE_SIZE (16ULL << 20)	/* RLIMIT_FSIZE of a converter */
 struct converter {
 	const char *name;		/* gz.extractor */
 	const char *program;		/* external program, or NULL */
 	int (*builtin)(void *);		/* forked built-in, or NULL */
 	char path[4096];		/* the program's absolute path */
 	bool available;
+	bool worker;			/* a PDF worker's (worker.c) */
 };
-/* Finds the programs on $PATH; false when pdftotext is missing. */
-bool convert_init(void);
+/* Finds the programs on $PATH; false when the PDF engine is pdftotext and
+ * pdftotext is missing. */
+bool convert_init(enum pdf_engine engine);
 /* The converter to try for type, attempt 0 first; NULL when none left. */
 struct converter *convert_pick(enum doc_type type, int attempt);
 /* Starts conv on file (absolute).  0, or -1 with errno set. */
@@ -83,6 +92,16 @@ int convert_start(struct converter *conv, enum doc_type type,
     struct spawn_child *child);
 /* A line for each optional converter that is missing (for the log). */
 void convert_report(void);
+
+/* worker.c: frame types of the protocol described there. */
+enum { W_REQ_TEXT = 1, W_TEXT, W_NOTE, W_DONE };
+/* The worker's side: serves requests on stdin until EOF; exit status. */
+int worker_main(void);
+/* Starts a worker under the converters' limits.  0, or -1 with errno. */
+int worker_start(struct spawn_child *c, const struct extract_options *o);
+/* Asks the worker c for file's text.  0, or -1 with errno (EPIPE: gone). */
+int worker_request(struct spawn_child *c, const char *file,
+    const struct extract_options *o);
 
 /* builtin.c and xmltext.c: run in a forked child; stdout is the text. */
 struct builtin_job {

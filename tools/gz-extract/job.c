@@ -4,12 +4,17 @@
  * than --max-text-bytes of it), keep the end of its stderr, enforce the
  * deadline, and turn what happened into the record's gz fields or gz.error.
  *
- * Owns the record, the text buffer and the child while the job runs.
+ * Owns the record, the text buffer and the child while the job runs, and
+ * the slot's PDF worker (worker.c) from one document to the next: a worker
+ * that crashes, overruns --timeout or runs out of memory is killed and
+ * fails that document alone; the next PDF of the slot starts a new one,
+ * as does the one after --pdf-recycle documents.
  */
 #include "cli.h"
 #include "extract.h"
 #include "log.h"
 #include "ndjson.h"
+#include "poppler_text.h"
 #include "rec.h"
 
 #include <errno.h>
@@ -56,7 +61,18 @@ struct job {
 	char mime[128];
 	struct converter *conv;
 	int attempt;		/* index into the type's converters */
-	struct spawn_child child;
+	struct spawn_child child;	/* a converter's process */
+	struct spawn_child worker;	/* the slot's PDF worker, or none */
+	unsigned worker_docs;		/* documents it has done */
+	bool on_worker;		/* the document is the worker's */
+	/* Reading the worker's frames: the header so far, then the payload
+	 * bytes left; W_DONE's status. */
+	unsigned char frame_hdr[8];
+	size_t frame_have;
+	uint32_t frame_type, frame_left;
+	unsigned char done[4];
+	size_t done_have;
+	bool done_seen;
 	struct textclean text;
 	char err[ERR_KEEP];	/* the end of the converter's stderr */
 	size_t err_len;
@@ -77,6 +93,33 @@ struct job {
 	size_t text_len;	/* JOB_OUT: text bytes in the line */
 };
 
+/* The process the running document is in. */
+static struct spawn_child *
+proc(struct job *j)
+{
+	return j->on_worker ? &j->worker : &j->child;
+}
+
+static bool
+worker_alive(const struct job *j)
+{
+	return j->worker.pid > 0 && !j->worker.reaped && j->worker.in >= 0;
+}
+
+/* Ends the slot's worker: idle or not, SIGKILL is what it gets (an
+ * idle worker has nothing to lose, and a busy one is being failed). */
+static void
+worker_retire(struct job *j)
+{
+	if (j->worker.pid > 0) {
+		spawn_kill(&j->worker);
+		spawn_reap(&j->worker, true);
+	}
+	spawn_close(&j->worker);
+	j->worker = (struct spawn_child)SPAWN_CHILD_INIT;
+	j->worker_docs = 0;
+}
+
 struct job *
 job_new(const struct extract_options *o)
 {
@@ -85,8 +128,8 @@ job_new(const struct extract_options *o)
 	if (j == NULL)
 		return NULL;
 	j->o = o;
-	j->child.pid = -1;
-	j->child.out = j->child.err = j->child.pidfd = -1;
+	j->child = (struct spawn_child)SPAWN_CHILD_INIT;
+	j->worker = (struct spawn_child)SPAWN_CHILD_INIT;
 	j->sref.dirfd = -1;
 	textclean_init(&j->text, o->max_text_bytes);
 	return j;
@@ -100,10 +143,11 @@ job_free(struct job *j)
 	if (j->state == JOB_RUNNING || j->state == JOB_DONE)
 		jv_free(j->rec);
 	if (j->state == JOB_RUNNING) {
-		spawn_kill(&j->child);
-		spawn_reap(&j->child, true);
+		spawn_kill(proc(j));
+		spawn_reap(proc(j), true);
 	}
 	spawn_close(&j->child);
+	worker_retire(j);
 	spoolref_release(&j->sref);
 	textclean_free(&j->text);
 	free(j->file);
@@ -156,16 +200,51 @@ fail(struct job *j, const char *code, bool retryable, const char *fmt, ...)
 	j->state = JOB_DONE;
 }
 
+/*
+ * Hands the file to the slot's worker, started first if there is none; a
+ * worker that went away while idle (EPIPE) is replaced once.
+ */
+static int
+start_on_worker(struct job *j)
+{
+	int tries;
+
+	j->frame_have = j->done_have = 0;
+	j->frame_left = 0;
+	j->done_seen = false;
+	for (tries = 0; tries < 2; tries++) {
+		if (!worker_alive(j)) {
+			worker_retire(j);
+			if (worker_start(&j->worker, j->o) != 0)
+				return -1;
+			log_debug("PDF worker %d started", (int)j->worker.pid);
+		}
+		if (worker_request(&j->worker, j->file, j->o) == 0)
+			return 0;
+		if (errno != EPIPE)
+			return -1;
+		worker_retire(j);
+	}
+	return -1;
+}
+
 static bool
 start_converter(struct job *j)
 {
+	int rc;
+
 	j->err_len = 0;
 	j->formfeeds = 0;
 	j->nonspace = j->counted = 0;
 	j->timed_out = j->cut = false;
 	j->killed_at = 0;
 	textclean_reset(&j->text);
-	if (convert_start(j->conv, j->type, j->file, j->o, &j->child) != 0) {
+	j->on_worker = j->conv->worker;
+	if (j->on_worker)
+		rc = start_on_worker(j);
+	else
+		rc = convert_start(j->conv, j->type, j->file, j->o, &j->child);
+	if (rc != 0) {
 		fail(j, "extractor_failed", true, "cannot start %s: %s",
 		    j->conv->name, strerror(errno));
 		return false;
@@ -269,16 +348,17 @@ job_start(struct job *j, jv rec)
 int
 job_pollfds(const struct job *j, struct pollfd *fds)
 {
+	const struct spawn_child *c = j->on_worker ? &j->worker : &j->child;
 	int n = 0;
 
 	if (j->state != JOB_RUNNING)
 		return 0;
-	if (j->child.out >= 0)
-		fds[n++] = (struct pollfd){ j->child.out, POLLIN, 0 };
-	if (j->child.err >= 0)
-		fds[n++] = (struct pollfd){ j->child.err, POLLIN, 0 };
-	if (n == 0 && j->child.pidfd >= 0)
-		fds[n++] = (struct pollfd){ j->child.pidfd, POLLIN, 0 };
+	if (c->out >= 0)
+		fds[n++] = (struct pollfd){ c->out, POLLIN, 0 };
+	if (c->err >= 0)
+		fds[n++] = (struct pollfd){ c->err, POLLIN, 0 };
+	if (n == 0 && c->pidfd >= 0)
+		fds[n++] = (struct pollfd){ c->pidfd, POLLIN, 0 };
 	return n;
 }
 
@@ -312,7 +392,7 @@ take_output(struct job *j, const char *buf, size_t n)
 	if (!textclean_feed(&j->text, buf, n) && (j->type != DOC_PDF ||
 	    j->text.nomem)) {
 		/* Only the PDF page count needs the rest; stop the others. */
-		spawn_kill(&j->child);
+		spawn_kill(proc(j));
 		j->cut = true;
 		j->killed_at = clock_monotonic();
 	}
@@ -337,6 +417,53 @@ take_stderr(struct job *j, const char *buf, size_t n)
 	j->err_len += n;
 }
 
+/*
+ * The worker's frames (worker.c), in whatever pieces the pipe gives them:
+ * W_TEXT goes where a converter's stdout goes, W_NOTE where its stderr
+ * goes (a line each), W_DONE's status is kept.
+ */
+static void
+take_frames(struct job *j, const char *buf, size_t n)
+{
+	while (n > 0 && !j->done_seen) {
+		size_t take;
+
+		if (j->frame_have < sizeof j->frame_hdr) {
+			take = sizeof j->frame_hdr - j->frame_have;
+			take = take < n ? take : n;
+			memcpy(j->frame_hdr + j->frame_have, buf, take);
+			j->frame_have += take;
+			buf += take;
+			n -= take;
+			if (j->frame_have < sizeof j->frame_hdr)
+				return;
+			memcpy(&j->frame_type, j->frame_hdr, 4);
+			memcpy(&j->frame_left, j->frame_hdr + 4, 4);
+		}
+		take = j->frame_left < n ? j->frame_left : n;
+		if (j->frame_type == W_TEXT)
+			take_output(j, buf, take);
+		else if (j->frame_type == W_NOTE)
+			take_stderr(j, buf, take);
+		else if (j->frame_type == W_DONE)
+			while (j->done_have < sizeof j->done &&
+			    j->done_have < take) {
+				j->done[j->done_have] = (unsigned char)
+				    buf[j->done_have];
+				j->done_have++;
+			}
+		buf += take;
+		n -= take;
+		j->frame_left -= (uint32_t)take;
+		if (j->frame_left > 0)
+			return;
+		if (j->frame_type == W_NOTE)
+			take_stderr(j, "\n", 1);
+		j->done_seen = j->frame_type == W_DONE;
+		j->frame_have = 0;
+	}
+}
+
 /* Reads one pipe until it would block (at most a few chunks). */
 static void
 drain(struct job *j, int *fd, bool is_out)
@@ -356,7 +483,9 @@ drain(struct job *j, int *fd, bool is_out)
 			*fd = -1;
 			return;
 		}
-		if (is_out)
+		if (is_out && j->on_worker)
+			take_frames(j, buf, (size_t)n);
+		else if (is_out)
 			take_output(j, buf, (size_t)n);
 		else
 			take_stderr(j, buf, (size_t)n);
@@ -366,13 +495,14 @@ drain(struct job *j, int *fd, bool is_out)
 double
 job_wait(const struct job *j, double now)
 {
+	const struct spawn_child *c = j->on_worker ? &j->worker : &j->child;
 	double wait = -1, until;
 
 	if (j->state != JOB_RUNNING)
 		return -1;
 	/* Pipes closed, the child about to exit: its pidfd says when;
 	 * without one, look again soon. */
-	if (j->child.out < 0 && j->child.err < 0 && j->child.pidfd < 0)
+	if (c->out < 0 && c->err < 0 && c->pidfd < 0)
 		wait = 0.002;
 	until = j->killed_at > 0 ? j->killed_at + KILL_GRACE : j->deadline;
 	if (wait < 0 || until - now < wait)
@@ -420,7 +550,9 @@ retry_with_next(struct job *j, enum spawn_outcome outcome)
 {
 	struct converter *next;
 
-	if (outcome != SPAWN_FAILED && outcome != SPAWN_CRASHED)
+	/* Not after a PDF worker's crash: that document fails alone. */
+	if ((outcome != SPAWN_FAILED && outcome != SPAWN_CRASHED) ||
+	    j->on_worker)
 		return false;
 	if ((next = convert_pick(j->type, j->attempt + 1)) == NULL)
 		return false;
@@ -442,12 +574,14 @@ settle(struct job *j)
 
 	textclean_finish(&j->text);
 	count_text(j);
-	spawn_close(&j->child);
+	spawn_close(proc(j));
 	gz_stats.inflight--;
 	j->state = JOB_DONE;
-	outcome = j->cut ? SPAWN_OK : spawn_outcome(j->child.status,
+	outcome = j->cut ? SPAWN_OK : spawn_outcome(proc(j)->status,
 	    err_text(j));
-	spawn_status_string(j->child.status, how, sizeof how);
+	spawn_status_string(proc(j)->status, how, sizeof how);
+	if (j->on_worker)	/* it is gone: the next PDF starts another */
+		worker_retire(j);
 	snprintf(mem, sizeof mem, "%lluM", j->o->child_memory >> 20);
 	if (j->abandoned)
 		fail(j, "interrupted", true, "stopped by a signal");
@@ -483,22 +617,73 @@ settle(struct job *j)
 		    err_line(j, line, sizeof line));
 }
 
+/*
+ * The worker said W_DONE: the document's outcome, the worker alive.  It
+ * goes after --pdf-recycle documents, or once it ran out of memory.
+ */
+static void
+settle_done(struct job *j)
+{
+	char line[ERR_LINE + 1], mem[32];
+	struct converter *next;
+	uint32_t status;
+
+	memcpy(&status, j->done, sizeof status);
+	textclean_finish(&j->text);
+	count_text(j);
+	gz_stats.inflight--;
+	j->state = JOB_DONE;
+	snprintf(mem, sizeof mem, "%lluM", j->o->child_memory >> 20);
+	if (++j->worker_docs >= j->o->pdf_recycle || status == PTEXT_MEMORY)
+		worker_retire(j);
+	if (status == PTEXT_CROPPED && (next = convert_pick(j->type,
+	    j->attempt + 1)) != NULL) {
+		log_debug("%s: a CropBox smaller than the page: %s reads it",
+		    j->file, next->name);
+		j->attempt++;
+		j->conv = next;
+		start_converter(j);
+	} else if (status == PTEXT_CROPPED)
+		fail(j, "extractor_missing", true, "a page's CropBox is "
+		    "smaller than the page: it needs pdftotext, which was not "
+		    "on PATH at start-up");
+	else if (j->text.nomem)
+		fail(j, "extractor_failed", true, "out of memory holding "
+		    "the text");
+	else if (status == PTEXT_PASSWORD)
+		fail(j, "password_required", false, "the PDF needs a user "
+		    "password to open");
+	else if (status == PTEXT_MEMORY)
+		fail(j, "memory_limit", false, "%s ran out of memory under "
+		    "--child-memory=%s", j->conv->name, mem);
+	else if (status != PTEXT_OK)
+		fail(j, "extractor_failed", false, "%s cannot read the PDF: %s",
+		    j->conv->name, err_line(j, line, sizeof line));
+}
+
 bool
 job_step(struct job *j, double now)
 {
+	struct spawn_child *c = proc(j);
+
 	if (j->state != JOB_RUNNING)
 		return j->state == JOB_DONE;
-	drain(j, &j->child.out, true);
-	drain(j, &j->child.err, false);
+	drain(j, &c->out, true);
+	drain(j, &c->err, false);
+	if (j->on_worker && j->done_seen) {
+		settle_done(j);		/* or pdftotext starts: not done */
+		return j->state == JOB_DONE;
+	}
 	if (!j->timed_out && !j->cut && now >= j->deadline) {
-		spawn_kill(&j->child);
+		spawn_kill(c);
 		j->timed_out = true;
 		j->killed_at = now;
 	}
 	if (j->killed_at > 0 && now >= j->killed_at + KILL_GRACE)
-		spawn_close(&j->child);
-	if (j->child.out < 0 && j->child.err < 0 &&
-	    spawn_reap(&j->child, false))
+		spawn_close(c);
+	/* Both pipes at EOF before W_DONE: a worker died (or was killed)
+	 * mid-document, as a converter would. */
+	if (c->out < 0 && c->err < 0 && spawn_reap(c, false))
 		settle(j);
 	return j->state == JOB_DONE;
 }
@@ -509,8 +694,8 @@ job_abandon(struct job *j)
 	if (j->state != JOB_RUNNING)
 		return;
 	j->abandoned = true;
-	spawn_kill(&j->child);
-	spawn_reap(&j->child, true);
+	spawn_kill(proc(j));
+	spawn_reap(proc(j), true);
 	settle(j);
 }
 

@@ -20,7 +20,8 @@
 
 enum {
 	OPT_JOBS = CLI_OPT_TOOL_BASE, OPT_TIMEOUT, OPT_CHILD_MEMORY,
-	OPT_MAX_TEXT_BYTES, OPT_KEEP, OPT_KEEP_FAILED, OPT_SPOOL
+	OPT_MAX_TEXT_BYTES, OPT_KEEP, OPT_KEEP_FAILED, OPT_SPOOL,
+	OPT_PDF_ENGINE, OPT_PDF_RECYCLE
 };
 
 static const struct option long_options[] = {
@@ -31,6 +32,8 @@ static const struct option long_options[] = {
 	{ "keep", no_argument, NULL, OPT_KEEP },
 	{ "keep-failed", no_argument, NULL, OPT_KEEP_FAILED },
 	{ "spool", required_argument, NULL, OPT_SPOOL },
+	{ "pdf-engine", required_argument, NULL, OPT_PDF_ENGINE },
+	{ "pdf-recycle", required_argument, NULL, OPT_PDF_RECYCLE },
 	CLI_INPUT_OPTIONS,
 	CLI_COMMON_OPTIONS,
 	{ NULL, 0, NULL, 0 }
@@ -44,8 +47,8 @@ help(void)
 "  or:  gz-extract [OPTION]... FILE...\n"
 "Read records carrying gz.file, write them with source_text: the text of\n"
 "the file, valid UTF-8, page breaks kept as \\f.  The type comes from the\n"
-"content (libmagic): PDF (pdftotext), DOC (antiword, then catdoc), DOCX,\n"
-"ODT and TXT (built in).  Records leave as their documents finish.\n"
+"content (libmagic): PDF (poppler, or pdftotext), DOC (antiword, then\n"
+"catdoc), DOCX, ODT and TXT (built in).  Records leave as their documents finish.\n"
 "With FILE operands, print a record for each FILE instead of reading\n"
 "stdin (and never delete them).\n"
 "\n"
@@ -58,6 +61,11 @@ help(void)
 "      --max-text-bytes=SIZE  longest source_text; longer text is cut\n"
 "                         at a character boundary and gets\n"
 "                         gz.truncated (32M)\n"
+"      --pdf-engine=ENGINE  poppler: long-lived workers with libpoppler\n"
+"                         (default, or $GZ_PDF_ENGINE); pdftotext: a\n"
+"                         pdftotext process per document (same text)\n"
+"      --pdf-recycle=N    documents a PDF worker does before it is\n"
+"                         replaced (200)\n"
 "\n"
 "Spool files:\n"
 "      --spool=DIR        gz-fetch's spool: the only folder files are ever\n"
@@ -75,14 +83,29 @@ help(void)
 	printf(
 "\n"
 "Exit status: 0 every document extracted, 1 some records failed here\n"
-"(they carry gz.error), 2 usage or configuration error (pdftotext or the\n"
-"libmagic database missing), 3 fatal (stdin or stdout failed).\n"
+"(they carry gz.error), 2 usage or configuration error (the libmagic\n"
+"database missing, or pdftotext when it is the PDF engine), 3 fatal (stdin or stdout failed).\n"
 "See gz-extract(1).\n");
+}
+
+static enum pdf_engine
+pdf_engine(const char *what, const char *name)
+{
+	if (strcmp(name, "poppler") == 0)
+		return PDF_POPPLER;
+	if (strcmp(name, "pdftotext") == 0)
+		return PDF_PDFTOTEXT;
+	cli_usage_error("%s: poppler or pdftotext, not '%s'", what, name);
+	return PDF_POPPLER;
 }
 
 static void
 parse_options(int argc, char **argv, struct extract_options *o)
 {
+	const char *env = getenv("GZ_PDF_ENGINE");
+
+	if (env != NULL && *env != '\0')
+		o->pdf_engine = pdf_engine("GZ_PDF_ENGINE", env);
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "qvhV", long_options,
@@ -111,6 +134,13 @@ parse_options(int argc, char **argv, struct extract_options *o)
 		case OPT_KEEP: o->keep = true; break;
 		case OPT_KEEP_FAILED: o->keep_failed = true; break;
 		case OPT_SPOOL: o->spool = optarg; break;
+		case OPT_PDF_ENGINE:
+			o->pdf_engine = pdf_engine("--pdf-engine", optarg);
+			break;
+		case OPT_PDF_RECYCLE:
+			o->pdf_recycle = (unsigned)cli_number("pdf-recycle",
+			    optarg, 1, 1000000);
+			break;
 		default:
 			cli_common_option(opt, optarg, help);
 		}
@@ -149,10 +179,15 @@ main(int argc, char **argv)
 		.timeout = 300,
 		.child_memory = 1ULL << 30,
 		.max_text_bytes = 32u << 20,
+		.pdf_engine = PDF_POPPLER,
+		.pdf_recycle = 200,
 	};
 	char why[600];
 	int status;
 
+	/* A PDF worker (worker.c): gz-extract run again by itself. */
+	if (argc == 2 && strcmp(argv[1], "--pdf-worker") == 0)
+		return worker_main();
 	sig_prologue();
 	log_init(argv[0]);
 	parse_options(argc, argv, &o);
@@ -168,7 +203,7 @@ main(int argc, char **argv)
 	}
 	if (!detect_init())
 		return EXIT_USAGE;
-	if (!convert_init()) {
+	if (!convert_init(o.pdf_engine)) {
 		detect_free();
 		return EXIT_USAGE;
 	}

@@ -19,6 +19,7 @@
 #include "ndjson.h"
 #include "rec.h"
 #include "sig.h"
+#include "xalloc.h"
 
 #include <errno.h>
 #include <math.h>
@@ -360,10 +361,7 @@ admit(struct loop *l, jv rec)
 		out_push(l, rec);
 		return;
 	}
-	if ((j = calloc(1, sizeof *j)) == NULL) {
-		log_error("out of memory");
-		exit(EXIT_FATAL);
-	}
+	j = xcalloc(1, sizeof *j);
 	j->rec = rec;
 	j->file.fd = -1;
 	j->started = clock_monotonic();
@@ -382,10 +380,7 @@ admit(struct loop *l, jv rec)
 		fail_now(l, j, "storage_misconfigured", why, true);
 		return;
 	}
-	if ((j->target = strdup(what)) == NULL) {
-		log_error("out of memory");
-		exit(EXIT_FATAL);
-	}
+	j->target = xstrdup(what);
 	source_checksum(rec, j->want_md5);
 	md5_init(&j->md5);
 	if (!spool_file_open(l->spool, &j->file, rec_id(rec),
@@ -579,20 +574,14 @@ fetch_run(const struct fetch_options *o, struct spool *spool)
 	int i;
 
 	l.in = ndjson_reader_new(STDIN_FILENO, cli_max_record_bytes);
-	l.multi = curl_multi_init();
-	l.pool = calloc((size_t)o->jobs, sizeof *l.pool);
+	l.pool = xcalloc((size_t)o->jobs, sizeof *l.pool);
 	l.out = ndjson_writer_new(STDOUT_FILENO, OUT_HIGH_WATER, "records");
-	if (l.in == NULL || l.multi == NULL || l.pool == NULL ||
-	    l.out == NULL) {
-		log_error("out of memory");
-		exit(EXIT_FATAL);
-	}
+	if ((l.multi = curl_multi_init()) == NULL)
+		xalloc_die(0);
 	ndjson_reader_set_nonblocking(l.in, true);
 	for (i = 0; i < o->jobs; i++)
-		if ((l.pool[l.npool++] = curl_easy_init()) == NULL) {
-			log_error("curl_easy_init failed");
-			exit(EXIT_FATAL);
-		}
+		if ((l.pool[l.npool++] = curl_easy_init()) == NULL)
+			xalloc_die(0);
 	for (;;) {
 		int running;
 		bool want;

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "ndjson.h"
 #include "spool.h"
+#include "xalloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -61,15 +62,10 @@ stdout_is_stream(void)
 struct spool *
 spool_open(const char *dir, uint64_t limit, char *why, size_t size)
 {
-	struct spool *s = calloc(1, sizeof *s);
+	struct spool *s = xcalloc(1, sizeof *s);
 	unsigned removed;
 	int e;
 
-	if (s == NULL) {
-		snprintf(why, size, "out of memory");
-		errno = ENOMEM;
-		return NULL;
-	}
 	s->limit = limit;
 	if (spool_base_open(&s->base, dir, why, size) != 0) {
 		e = errno;
@@ -177,7 +173,6 @@ static void
 track(struct spool *s, struct spool_file *f)
 {
 	struct stat st;
-	struct waiting *w;
 
 	if (s->limit == 0 || fstatat(s->run.fd, f->name, &st,
 	    AT_SYMLINK_NOFOLLOW) != 0)
@@ -185,13 +180,10 @@ track(struct spool *s, struct spool_file *f)
 	if (s->nw == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 64;
 
-		if ((w = realloc(s->w, cap * sizeof *w)) == NULL)
-			return;	/* the limit is advisory: do without */
-		s->w = w;
+		s->w = xrealloc(s->w, cap * sizeof *s->w);
 		s->cap = cap;
 	}
-	if ((s->w[s->nw].name = strdup(f->name)) == NULL)
-		return;
+	s->w[s->nw].name = xstrdup(f->name);
 	s->w[s->nw].ino = st.st_ino;
 	s->w[s->nw].bytes = f->bytes;
 	s->nw++;

@@ -8,6 +8,7 @@
  */
 #include "fetch.h"
 #include "log.h"
+#include "xalloc.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -172,7 +173,7 @@ on_body(char *data, size_t size, size_t nitems, void *arg)
 
 /* --- setting up an attempt ------------------------------------------------- */
 
-static bool
+static void
 add_header(struct curl_slist **list, const char *fmt, const char *value)
 {
 	char line[256];
@@ -180,49 +181,45 @@ add_header(struct curl_slist **list, const char *fmt, const char *value)
 
 	snprintf(line, sizeof line, fmt, value);
 	if ((l = curl_slist_append(*list, line)) == NULL)
-		return false;
+		xalloc_die(sizeof line);
 	*list = l;
-	return true;
 }
 
 /*
  * Resuming: ask for the rest of the file, and only if it is still the file
  * whose start we hold (If-Match with its ETag; 412 otherwise).
  */
-static bool
+static void
 resume_headers(struct job *j)
 {
 	char from[32];
 
 	if (j->file.bytes == 0 || j->if_match[0] == '\0')
-		return true;
+		return;
 	snprintf(from, sizeof from, "%" PRIu64, j->file.bytes);
-	return add_header(&j->headers, "Range: bytes=%s-", from) &&
-	    add_header(&j->headers, "If-Match: %s", j->if_match);
+	add_header(&j->headers, "Range: bytes=%s-", from);
+	add_header(&j->headers, "If-Match: %s", j->if_match);
 }
 
 static void
 common_options(const struct fetch_options *o, struct job *j)
 {
+	const struct http_limits limits = { o->connect_timeout_ms,
+	    o->min_speed, o->stall_seconds };
 	CURL *e = j->easy;
 
+	http_defaults(e, "gz-fetch", &limits);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, j);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, j->curl_error);
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, j);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, j);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
-	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, o->min_speed);
-	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, o->stall_seconds);
 	/* HTTP/2 where TLS offers it, sharing connections with other
 	 * transfers rather than opening new ones. */
 	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
 	curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
 	curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 64L * 1024);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "gz-fetch");
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 }
 
 bool
@@ -237,17 +234,13 @@ xfer_setup(const struct fetch_options *o, struct job *j, char *why,
 	j->max_size = o->max_size;
 	new_response(j, "");
 	common_options(o, j);
-	if (!resume_headers(j)) {
-		snprintf(why, size, "out of memory");
-		return false;
-	}
+	resume_headers(j);
 	if (o->source == SOURCE_S3)
 		return s3_setup(j->easy, &o->s3, S3_GET, j->target, NULL, NULL,
 		    &j->headers, why, size);
 	curl_easy_setopt(j->easy, CURLOPT_URL, j->target);
 	curl_easy_setopt(j->easy, CURLOPT_FOLLOWLOCATION, 1L);
 	curl_easy_setopt(j->easy, CURLOPT_MAXREDIRS, o->max_redirs);
-	curl_easy_setopt(j->easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	if (j->headers != NULL)
 		curl_easy_setopt(j->easy, CURLOPT_HTTPHEADER, j->headers);
 	return true;
@@ -262,7 +255,7 @@ transport_error(struct job *j, CURLcode rc, struct xfer_result *r)
 	const char *what = j->curl_error[0] != '\0' ? j->curl_error :
 	    curl_easy_strerror(rc);
 
-	r->retryable = true;
+	r->retryable = retry_curl_code(rc);
 	switch (rc) {
 	case CURLE_COULDNT_RESOLVE_HOST:
 	case CURLE_COULDNT_RESOLVE_PROXY:
@@ -285,20 +278,16 @@ transport_error(struct job *j, CURLcode rc, struct xfer_result *r)
 		break;
 	case CURLE_TOO_MANY_REDIRECTS:
 		snprintf(r->code, sizeof r->code, "too_many_redirects");
-		r->retryable = false;
 		break;
 	case CURLE_UNSUPPORTED_PROTOCOL:
 	case CURLE_URL_MALFORMAT:
 		snprintf(r->code, sizeof r->code, "bad_url");
-		r->retryable = false;
 		break;
 	case CURLE_PEER_FAILED_VERIFICATION:
 		snprintf(r->code, sizeof r->code, "tls_error");
-		r->retryable = false;
 		break;
 	default:
 		snprintf(r->code, sizeof r->code, "curl_%d", (int)rc);
-		r->retryable = false;
 	}
 	snprintf(r->message, sizeof r->message, "%s (curl %d)", what, (int)rc);
 }

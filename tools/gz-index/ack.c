@@ -9,6 +9,7 @@
 #include "log.h"
 #include "pgsink.h"
 #include "rec.h"
+#include "segment.h"
 #include "version.h"
 
 #include <stdlib.h>
@@ -30,7 +31,7 @@ struct ack {
 struct ack *
 ack_new(void)
 {
-	struct ack *a = xcalloc(sizeof *a);
+	struct ack *a = xcalloc(1, sizeof *a);
 
 	a->tail = &a->head;
 	return a;
@@ -92,7 +93,8 @@ put_indexed(struct run *r, struct doc *d)
 		ix = jv_object_set(ix, jv_string("marked"),
 		    jv_bool(d->marked));
 	d->ledger = rec_gz_set(d->ledger, "index", ix);
-	if (r->mark != NULL && !d->marked && d->gid >= 0)
+	if (r->mark != NULL && !d->marked && d->gid >= 0 &&
+	    segment_markable(d))
 		log_warn("id %lld: indexed but not marked: its row is gone or "
 		    "its file_checksum changed since it was listed", d->gid);
 	ledger_indexed(d->marked);
@@ -112,6 +114,9 @@ open_batch(struct run *r, struct ack *a, struct ack_batch *ab)
 	bool mark_failed = false;
 	size_t i;
 
+	/* gz-split: the segment completing its set marks the gazette. */
+	for (i = 0; i < ab->n; i++)
+		segment_acknowledged(ab->docs[i]);
 	/* Once the database failed past its retries, don't wait on it again. */
 	if (r->mark != NULL && (r->mark_broken ||
 	    mark_begin(r->mark, ab->docs, ab->n) != 0)) {
@@ -188,7 +193,7 @@ ack_add(struct run *r, struct doc **docs, size_t n)
 
 	if (n == 0)
 		return;
-	ab = xcalloc(sizeof *ab);
+	ab = xcalloc(1, sizeof *ab);
 	ab->docs = xmalloc(n * sizeof *ab->docs);
 	memcpy(ab->docs, docs, n * sizeof *docs);
 	ab->n = n;

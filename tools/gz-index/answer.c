@@ -8,6 +8,7 @@
  */
 #include "run.h"
 #include "ack.h"
+#include "segment.h"
 #include "cli.h"
 #include "pgsink.h"
 #include "log.h"
@@ -233,7 +234,7 @@ run_answered(void *arg, struct batch *b, const struct bulk_outcome *out)
 	if (out->curl_code != 0) {
 		snprintf(why, sizeof why, "%s (curl %d)", b->error,
 		    out->curl_code);
-		if (bulk_transient(out->curl_code))
+		if (retry_curl_code(out->curl_code))
 			retry_batch(r, b, why, 0);
 		else {
 			run_fatal(r, out->curl_code == 60 || out->curl_code ==
@@ -295,7 +296,7 @@ run_written(struct run *r, struct batch *b)
 void
 run_stored(struct run *r, struct batch *b)
 {
-	char **why = xcalloc(b->n * sizeof *why), error[512];
+	char **why = xcalloc(b->n, sizeof *why), error[512];
 	struct doc **acked = xmalloc(b->n * sizeof *acked);
 	size_t i, n = 0, count = b->n;
 	int rc = pgsink_write(r->pg, b, why, error, sizeof error);
@@ -331,4 +332,16 @@ run_stored(struct run *r, struct batch *b)
 		free(why[i]);
 	free(why);
 	free(acked);
+}
+
+/*
+ * gz-split's parent of a split gazette: its .txt stored (with
+ * --store-text), nothing to index; acknowledged alone, as one member of
+ * its set (segment.h).
+ */
+void
+run_acknowledge_parent(struct run *r, struct doc *d)
+{
+	snprintf(d->result, sizeof d->result, "split");
+	ack_add(r, &d, 1);
 }

@@ -13,6 +13,7 @@
  * (batch_write) where it belongs (a text_span), so it is never in memory.
  */
 #include "index.h"
+#include "segment.h"
 #include "cli.h"
 #include "log.h"
 #include "ndjson.h"
@@ -25,45 +26,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <zlib.h>
-
-/* Memory is sized by the options; running out means they were wrong. */
-void
-xoom(size_t size)
-{
-	log_error("out of memory (%zu bytes); lower --batch-bytes or "
-	    "--concurrency", size);
-	exit(EXIT_FATAL);
-}
-
-void *
-xrealloc(void *p, size_t size)
-{
-	void *q = realloc(p, size ? size : 1);
-
-	if (q == NULL)
-		xoom(size);
-	return q;
-}
-
-void *
-xmalloc(size_t size)
-{
-	return xrealloc(NULL, size);
-}
-
-void *
-xcalloc(size_t size)
-{
-	return memset(xmalloc(size), 0, size);
-}
-
-char *
-xstrdup(const char *s)
-{
-	size_t len = strlen(s) + 1;
-
-	return memcpy(xmalloc(len), s, len);
-}
 
 /* "sp/3550308/2024-01-02.pdf" → "sp/3550308/2024-01-02.txt" (DESIGN "Index"). */
 static char *
@@ -108,7 +70,9 @@ prepare_store(struct doc *d, jv *rec, const struct index_options *o)
 
 	if (path == NULL || *path == '\0')
 		return false;
-	d->key = text_key(path);
+	/* gz-split: a segment's text has its own key (segment.h). */
+	d->key = d->segment != NULL && d->segment->index > 0 ?
+	    xstrdup(d->segment->text_key) : text_key(path);
 	*rec = jv_object_set(*rec, jv_string("url"), public_link(o, path));
 	*rec = jv_object_set(*rec, jv_string("file_raw_txt"),
 	    public_link(o, d->key));
@@ -170,9 +134,10 @@ struct doc *
 doc_new(jv rec, const struct spill_text *spill,
     const struct index_options *o, jv *error)
 {
-	struct doc *d = xcalloc(sizeof *d);
+	struct doc *d = xcalloc(1, sizeof *d);
 	const char *sum = rec_string(rec, "file_checksum");
-	char idbuf[32];
+	char idbuf[32], why[200];
+	bool bad_segment;
 	jv claim;
 
 	d->spill.fd = -1;
@@ -180,6 +145,14 @@ doc_new(jv rec, const struct spill_text *spill,
 		d->spill = *spill;
 
 	d->gid = rec_id(rec);
+	/* gz-split's segments are marked as a set (segment.h). */
+	d->segment = segment_ref_new(rec, why, sizeof why, &bad_segment);
+	if (bad_segment) {
+		*error = rec_set_error(jv_object_delete(rec,
+		    jv_string("source_text")), "bad_record", why, 0, false);
+		doc_free(d);
+		return NULL;
+	}
 	claim = rec_gz_get(rec, "claim");
 	d->claimed = jv_get_kind(claim) != JV_KIND_NULL;
 	jv_free(claim);
@@ -232,13 +205,14 @@ doc_free(struct doc *d)
 	free(d->sum);
 	free(d->key);
 	free(d->frag);
+	segment_ref_free(d->segment);
 	free(d);
 }
 
 struct batch *
 batch_new(void)
 {
-	return xcalloc(sizeof(struct batch));
+	return xcalloc(1, sizeof(struct batch));
 }
 
 void

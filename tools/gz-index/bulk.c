@@ -43,13 +43,13 @@ struct bulk {
 struct bulk *
 bulk_new(const struct index_options *o)
 {
-	struct bulk *k = xcalloc(sizeof *k);
+	struct bulk *k = xcalloc(1, sizeof *k);
 	size_t len = (o->url ? strlen(o->url) : 0) + sizeof BULK_PATH;
 
 	k->o = o;
 	k->multi = curl_multi_init();
 	if (k->multi == NULL)
-		xoom(sizeof k->multi);
+		xalloc_die(sizeof k->multi);
 	if (o->url != NULL) {
 		k->url = xmalloc(len);
 		snprintf(k->url, len, "%s%s", o->url, BULK_PATH);
@@ -61,7 +61,7 @@ bulk_new(const struct index_options *o)
 	if (o->gzip)
 		k->headers = curl_slist_append(k->headers,
 		    "Content-Encoding: gzip");
-	k->pool = xcalloc((size_t)o->concurrency * sizeof *k->pool);
+	k->pool = xcalloc((size_t)o->concurrency, sizeof *k->pool);
 	curl_multi_setopt(k->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
 	    (long)o->concurrency);
 	curl_multi_setopt(k->multi, CURLMOPT_MAXCONNECTS,
@@ -86,42 +86,17 @@ bulk_free(struct bulk *k)
 	free(k);
 }
 
-bool
-bulk_transient(int curl_code)
-{
-	switch (curl_code) {
-	case CURLE_COULDNT_RESOLVE_PROXY:
-	case CURLE_COULDNT_RESOLVE_HOST:
-	case CURLE_COULDNT_CONNECT:
-	case CURLE_HTTP2:
-	case CURLE_PARTIAL_FILE:
-	case CURLE_WRITE_ERROR:		/* our cap on the response */
-	case CURLE_OPERATION_TIMEDOUT:
-	case CURLE_SSL_CONNECT_ERROR:
-	case CURLE_GOT_NOTHING:
-	case CURLE_SEND_ERROR:
-	case CURLE_RECV_ERROR:
-	case CURLE_HTTP2_STREAM:
-		return true;
-	}
-	return false;
-}
-
 void
 bulk_setup(void *easy, const struct index_options *o)
 {
-	CURL *e = easy;
-
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "gz-index/0.1");
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, 10L);
 	/*
 	 * No overall timeout: a 20 MB document may take long to send.  A
 	 * connection that moves nothing for two minutes is dead, though.
 	 */
-	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, 120L);
+	static const struct http_limits limits = { 10000, 1, 120 };
+	CURL *e = easy;
+
+	http_defaults(e, "gz-index/0.1", &limits);
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
 	if (o->user != NULL) {
@@ -163,7 +138,7 @@ take_handle(struct bulk *k)
 	if (k->npool > 0)
 		return k->pool[--k->npool];
 	if ((e = curl_easy_init()) == NULL)
-		xoom(sizeof e);
+		xalloc_die(sizeof e);
 	bulk_setup(e, k->o);
 	return e;
 }

@@ -11,6 +11,7 @@
 #define GZ_INDEX_H
 
 #include "retry.h"
+#include "xalloc.h"
 
 #include <jv.h>
 #include <stdbool.h>
@@ -63,6 +64,8 @@ struct text_span {
 	struct spill_text text;
 };
 
+struct segment_ref;
+
 struct doc {
 	struct doc *next;	/* in the retry or store list */
 	jv ledger;		/* the record without source_text */
@@ -83,6 +86,7 @@ struct doc {
 	char result[16];	/* "created", "updated", "written" */
 	bool marked;
 	bool claimed;		/* the record carries gz.claim (gz-list --claim) */
+	struct segment_ref *segment;	/* gz-split's gz.segment, or NULL */
 };
 
 /*
@@ -166,11 +170,6 @@ struct batch *batch_split(struct batch *b);
  * file in dir (b->gz_file); false when zlib or the file failed.
  */
 bool batch_gzip(struct batch *b, const char *dir);
-void xoom(size_t size) __attribute__((noreturn));
-void *xmalloc(size_t size);
-void *xcalloc(size_t size);
-void *xrealloc(void *p, size_t size);
-char *xstrdup(const char *s);
 
 /* response.c */
 struct item_result {
@@ -215,8 +214,6 @@ void bulk_add_other(struct bulk *k, void *easy);
 void bulk_remove_other(struct bulk *k, void *easy);
 /* What every request to OpenSearch shares: auth, TLS, timeouts. */
 void bulk_setup(void *easy, const struct index_options *o);
-/* Transport failures after which the request may be sent again. */
-bool bulk_transient(int curl_code);
 
 /* mark.c */
 struct mark;

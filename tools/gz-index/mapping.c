@@ -161,7 +161,7 @@ index_call(const struct index_options *o, const char *method,
 	int attempt = 0, rc;
 
 	if (e == NULL)
-		xoom(sizeof e);
+		xalloc_die(sizeof e);
 	snprintf(url, sizeof url, "%s/%s", o->url, o->index);
 	config_redact(o->url, where, sizeof where);
 	bulk_setup(e, o);
@@ -184,7 +184,7 @@ index_call(const struct index_options *o, const char *method,
 		if ((cc = curl_easy_perform(e)) != CURLE_OK) {
 			snprintf(why, sizeof why, "OpenSearch at %s: %s "
 			    "(curl %d)", where, curl_easy_strerror(cc), cc);
-			rc = bulk_transient(cc) ? -1 : cc == 58 || cc == 60 ||
+			rc = retry_curl_code(cc) ? -1 : cc == 58 || cc == 60 ||
 			    cc == 77 ? EXIT_USAGE : EXIT_FATAL;
 		} else {
 			curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);

@@ -21,6 +21,7 @@
  * claiming gz-list sees every claim settled and other workers may retry.
  */
 #include "index.h"
+#include "segment.h"
 #include "cli.h"
 #include "db.h"
 #include "log.h"
@@ -87,14 +88,12 @@ static void forget_batch(struct mark *);
 struct mark *
 mark_open(const char *db, const struct retry_policy *retry, int *status)
 {
-	struct mark *m = xcalloc(sizeof *m);
+	struct mark *m = xcalloc(1, sizeof *m);
 	PGresult *res;
 	bool fatal;
 
 	m->retry = retry;
 	m->target = db_target_new(db);
-	if (m->target == NULL)
-		xoom(sizeof(struct db_target *));
 	m->conn = db_connect(m->target, &fatal, m->error, sizeof m->error);
 	if (m->conn == NULL) {
 		log_error("cannot connect to %s to mark gazettes processed: %s "
@@ -166,7 +165,8 @@ put_quoted(char **buf, size_t *len, size_t *cap, const char *s)
 static bool
 markable(const struct doc *d)
 {
-	return d->gid >= 0 && d->gid <= INT_MAX;
+	/* a segment marks its gazette only when it completes the set */
+	return d->gid >= 0 && d->gid <= INT_MAX && segment_markable(d);
 }
 
 /* {1,2,3} and {"a","b",NULL}; returns how many documents take part. */

@@ -124,7 +124,7 @@ ensure_connection(struct pgsink *s)
 struct pgsink *
 pgsink_open(const struct index_options *o, int *status)
 {
-	struct pgsink *s = xcalloc(sizeof *s);
+	struct pgsink *s = xcalloc(1, sizeof *s);
 	size_t size;
 	char *quoted;
 
@@ -146,7 +146,7 @@ pgsink_open(const struct index_options *o, int *status)
 		goto fail;
 	quoted = PQescapeIdentifier(s->conn, s->table, strlen(s->table));
 	if (quoted == NULL)
-		xoom(strlen(s->table));
+		xalloc_die(strlen(s->table));
 	size = sizeof insert_fmt + 4 * strlen(quoted);
 	s->insert = xmalloc(size);
 	snprintf(s->insert, size, insert_fmt, quoted);

@@ -10,6 +10,7 @@
  */
 #include "run.h"
 #include "ack.h"
+#include "segment.h"
 #include "cli.h"
 #include "config.h"
 #include "ledger.h"
@@ -69,6 +70,7 @@ end_doc(struct run *r, struct doc *d, const char *code, const char *why,
 	log_debug("%s: %s: %s", rec_describe(d->ledger, who, sizeof who),
 	    code, why);
 	gz_stats.inflight--;
+	segment_failed(d);	/* gz-split: its gazette stays unmarked */
 	if (d->claimed && r->mark != NULL && !r->mark_broken)
 		mark_release(r->mark, d->gid);
 	if (ledger_errno() == 0)
@@ -192,6 +194,10 @@ run_add_doc(struct run *r, struct doc *d)
 
 	if (r->stopping) {
 		run_drop_doc(r, d, d->attempts);
+		return;
+	}
+	if (segment_is_parent(d)) {	/* gz-split: stored, not indexed */
+		run_acknowledge_parent(r, d);
 		return;
 	}
 	if (b != NULL && b->n > 0 && (b->n >= r->o->batch_docs ||
@@ -551,7 +557,7 @@ struct run *
 run_new(const struct index_options *o, struct bulk *bulk, struct mark *mark,
     struct ndjson_reader *in, int out_fd)
 {
-	struct run *r = xcalloc(sizeof *r);
+	struct run *r = xcalloc(1, sizeof *r);
 
 	r->o = o;
 	r->bulk = bulk;
@@ -589,5 +595,6 @@ run_free(struct run *r)
 	if (r == NULL)
 		return;
 	ack_free(r->ack);
+	segment_free_all();
 	free(r);
 }

@@ -66,6 +66,8 @@ void run_stored(struct run *r, struct batch *b);
 void run_enqueue(struct run *r, struct batch *b, bool front);
 /* Drops every document of b (run_drop_doc) and frees it. */
 void run_drop_batch(struct run *r, struct batch *b);
+/* answer.c: gz-split's parent gazette, never indexed (segment.h). */
+void run_acknowledge_parent(struct run *r, struct doc *d);
 /* answer.c: a bulk transfer finished (a bulk_done_fn). */
 void run_answered(void *arg, struct batch *b, const struct bulk_outcome *out);
 /* answer.c: --output wrote b; its documents are done (and not marked). */

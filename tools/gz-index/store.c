@@ -81,11 +81,6 @@ s3_prepare(struct store *s, struct upload *u, char *why, size_t size)
 		    "(empty, or a . or .. segment)", d->key);
 		return false;
 	}
-	/* A stalled storage server must not hold the run: same limits as
-	 * gz-fetch's (connect timeout, and a floor on the upload speed). */
-	curl_easy_setopt(u->easy, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
-	curl_easy_setopt(u->easy, CURLOPT_LOW_SPEED_LIMIT, 1024L);
-	curl_easy_setopt(u->easy, CURLOPT_LOW_SPEED_TIME, 60L);
 	return s3_setup(u->easy, &s->cfg, S3_PUT, d->key, &u->body,
 	    "text/plain; charset=utf-8", &u->headers, why, size);
 }
@@ -96,7 +91,7 @@ struct store *
 store_new(const struct index_options *o, struct run *r, struct bulk *bulk,
     int *status)
 {
-	struct store *s = xcalloc(sizeof *s);
+	struct store *s = xcalloc(1, sizeof *s);
 	char why[300];
 
 	s->o = o;
@@ -145,7 +140,7 @@ describe(const struct upload *u, int curl_code, long status, char *why,
 	if (curl_code != CURLE_OK) {
 		snprintf(why, size, "%s (curl %d)", u->error[0] ? u->error :
 		    curl_easy_strerror((CURLcode)curl_code), curl_code);
-		return bulk_transient(curl_code);
+		return retry_curl_code(curl_code);
 	}
 	if (s3_parse_error(u->reply.body, u->reply.len, code, sizeof code,
 	    message, sizeof message))
@@ -233,7 +228,7 @@ on_done(struct xfer *x, int curl_code, long status, double retry_after)
 void
 store_add(struct store *s, struct doc *d)
 {
-	struct upload *u = xcalloc(sizeof *u), **p = &s->waiting;
+	struct upload *u = xcalloc(1, sizeof *u), **p = &s->waiting;
 
 	u->x.done = on_done;
 	u->store = s;
@@ -244,6 +239,8 @@ store_add(struct store *s, struct doc *d)
 	s->nwaiting++;
 }
 
+static const struct http_limits store_limits = { 10000, 1024, 60 };
+
 /* Starts u, or fails its document when it cannot even be set up. */
 static void
 start(struct store *s, struct upload *u)
@@ -253,12 +250,14 @@ start(struct store *s, struct upload *u)
 	u->reply.len = 0;
 	u->reply.body[0] = u->error[0] = '\0';
 	if ((u->easy = curl_easy_init()) == NULL)
-		xoom(sizeof u->easy);
+		xalloc_die(sizeof u->easy);
+	/* A stalled storage server must not hold the run: same limits as
+	 * gz-fetch's (connect timeout, and a floor on the upload speed). */
+	http_defaults(u->easy, "gz-index/0.1", &store_limits);
 	curl_easy_setopt(u->easy, CURLOPT_PRIVATE, &u->x);
 	curl_easy_setopt(u->easy, CURLOPT_ERRORBUFFER, u->error);
 	curl_easy_setopt(u->easy, CURLOPT_WRITEFUNCTION, reply_keep);
 	curl_easy_setopt(u->easy, CURLOPT_WRITEDATA, &u->reply);
-	curl_easy_setopt(u->easy, CURLOPT_NOSIGNAL, 1L);
 	if (!s3_prepare(s, u, why, sizeof why)) {
 		struct doc *d = u->doc;
 

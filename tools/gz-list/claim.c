@@ -25,6 +25,7 @@
 #include "ndjson.h"
 #include "session.h"
 #include "sig.h"
+#include "xalloc.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -326,10 +327,8 @@ claim_sql(void)
 {
 	size_t size = strlen(claim_tail) + strlen(select_list) +
 	    strlen(claim_select_tail) + 1;
-	char *tail = malloc(size), *sql;
+	char *tail = xmalloc(size), *sql;
 
-	if (tail == NULL)
-		return NULL;
 	snprintf(tail, size, "%s%s%s", claim_tail, select_list,
 	    claim_select_tail);
 	sql = build_sql(claim_head, tail);

@@ -19,6 +19,7 @@
 #include "metrics.h"
 #include "ndjson.h"
 #include "sig.h"
+#include "xalloc.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -99,8 +100,7 @@ text_array_literal(const char *const *values, int n)
 
 	for (i = 0; i < n; i++)
 		size += 2 * strlen(values[i]) + 3;
-	if ((out = malloc(size)) == NULL)
-		return NULL;
+	out = xmalloc(size);
 	out[len++] = '{';
 	for (i = 0; i < n; i++) {
 		const char *p;
@@ -124,11 +124,9 @@ static char *
 id_array_literal(const long long *ids, int n)
 {
 	size_t size = 3 + (size_t)n * 21, len = 0;
-	char *out = malloc(size);
+	char *out = xmalloc(size);
 	int i;
 
-	if (out == NULL)
-		return NULL;
 	out[len++] = '{';
 	for (i = 0; i < n; i++)
 		len += (size_t)snprintf(out + len, size - len, "%s%lld",
@@ -258,11 +256,6 @@ list_out_wait(struct list_out *out)
 int
 list_out_flush(struct list_out *out)
 {
-	if (out->buf.failed) {
-		log_error("out of memory for records");
-		errno = ENOMEM;
-		return -1;
-	}
 	if (out->buf.len > 0 && ndjson_writer_put_lines(out->w,
 	    out->buf.data, out->buf.len) == 0) {
 		if (ndjson_writer_error(out->w) == 0)
@@ -294,10 +287,9 @@ char *
 build_sql(const char *head, const char *tail)
 {
 	size_t size = strlen(head) + strlen(from_where) + strlen(tail) + 1;
-	char *sql = malloc(size);
+	char *sql = xmalloc(size);
 
-	if (sql != NULL)
-		snprintf(sql, size, "%s%s%s", head, from_where, tail);
+	snprintf(sql, size, "%s%s%s", head, from_where, tail);
 	return sql;
 }
 

@@ -11,6 +11,7 @@
 #include "list.h"
 #include "log.h"
 #include "sig.h"
+#include "xalloc.h"
 
 #include <malloc.h>
 #include <stdio.h>
@@ -206,7 +207,7 @@ parse_options(int argc, char **argv, struct list_options *o,
 int
 main(int argc, char **argv)
 {
-	struct list_options *o = calloc(1, sizeof *o);
+	struct list_options *o = xcalloc(1, sizeof *o);
 	struct retry_policy retry = RETRY_POLICY_DEFAULT;
 	struct db_target *target;
 	const char *db = NULL;
@@ -215,8 +216,6 @@ main(int argc, char **argv)
 
 	sig_prologue();
 	log_init(argv[0]);
-	if (o == NULL)
-		return EXIT_FATAL;
 	/*
 	 * Every page's PGresult (some 400 KB at 1000 rows) is freed before
 	 * the next arrives; glibc would hand that memory back to the kernel
@@ -237,8 +236,7 @@ main(int argc, char **argv)
 		snprintf(worker, sizeof worker, "%s:%ld", host, (long)getpid());
 		o->worker = worker;
 	}
-	if ((target = db_target_new(db)) == NULL)
-		return EXIT_FATAL;
+	target = db_target_new(db);
 	sig_install();
 	log_debug("listing %s gazettes from %s, pages of %d", o->mode,
 	    db_describe(target), o->page_size);

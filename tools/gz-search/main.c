@@ -13,6 +13,7 @@
 #include "log.h"
 #include "pgdocs.h"
 #include "sig.h"
+#include "xalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,10 +55,9 @@ search_sql(const char *table, const char *expr)
 "  LIMIT $5::integer) hits\n"
 "ORDER BY rank DESC, date DESC, doc_id";
 	size_t size = sizeof fmt + strlen(table) + strlen(expr);
-	char *sql = malloc(size);
+	char *sql = xmalloc(size);
 
-	if (sql != NULL)
-		snprintf(sql, size, fmt, table, expr);
+	snprintf(sql, size, fmt, table, expr);
 	return sql;
 }
 
@@ -69,8 +69,7 @@ connect_index(const struct search_options *o, struct db_target **target)
 	char error[512];
 	PGconn *conn;
 
-	if ((*target = db_target_new(own ? o->url : o->db)) == NULL)
-		exit(EXIT_FATAL);
+	*target = db_target_new(own ? o->url : o->db);
 	conn = db_connect(*target, &fatal, error, sizeof error);
 	if (conn == NULL) {
 		log_error("cannot connect to %s: %s", db_describe(*target),
@@ -85,12 +84,10 @@ static int
 check_query(PGconn *conn, const struct search_query *q)
 {
 	size_t size = strlen(q->sql) + 32;
-	char *sql = malloc(size), line[512];
+	char *sql = xmalloc(size), line[512];
 	PGresult *res;
 	int status = 0;
 
-	if (sql == NULL)
-		return EXIT_FATAL;
 	snprintf(sql, size, "SELECT numnode(%s)", q->sql);
 	res = PQexecParams(conn, sql, q->nparams, NULL,
 	    (const char *const *)q->params, NULL, NULL, 0);
@@ -119,7 +116,7 @@ static int
 search(PGconn *conn, const struct search_options *o,
     const struct search_query *q)
 {
-	const char **params = calloc((size_t)(FIXED_PARAMS + q->nparams),
+	const char **params = xcalloc((size_t)(FIXED_PARAMS + q->nparams),
 	    sizeof *params);
 	bool text = o->format == FORMAT_TEXT ||
 	    (o->format == FORMAT_AUTO && isatty(STDOUT_FILENO));
@@ -129,11 +126,6 @@ search(PGconn *conn, const struct search_options *o,
 	PGresult *res;
 	int i, rows, status;
 
-	if (params == NULL || sql == NULL) {
-		free(params);
-		free(sql);
-		return EXIT_FATAL;
-	}
 	snprintf(limit, sizeof limit, "%ld", o->limit);
 	params[0] = o->territories;
 	params[1] = o->state;

@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "config.h"
 #include "pgdocs.h"
+#include "xalloc.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -93,8 +94,7 @@ territory_arg(struct search_options *o, const char *arg)
 	if (*arg == '\0' || strchr(arg, '\n') != NULL)
 		cli_usage_error("--territory: '%s' is not an id or a name",
 		    arg);
-	if ((list = realloc(o->territories, had + strlen(arg) + 2)) == NULL)
-		cli_usage_error("--territory: out of memory");
+	list = xrealloc(o->territories, had + strlen(arg) + 2);
 	if (had > 0)
 		list[had++] = '\n';
 	memcpy(list + had, arg, strlen(arg) + 1);
@@ -125,8 +125,7 @@ join_query(int argc, char **argv, int first)
 
 	for (i = first; i < argc; i++)
 		len += strlen(argv[i]) + 1;
-	if ((q = malloc(len + 1)) == NULL)
-		cli_usage_error("out of memory");
+	q = xmalloc(len + 1);
 	for (i = first; i < argc; i++)
 		at += (size_t)snprintf(q + at, len + 1 - at, "%s%s",
 		    i > first ? " " : "", argv[i]);
@@ -152,8 +151,7 @@ protect_exclusions(int argc, char **argv)
 		    argv[i][1] == '\0' ||
 		    strspn(argv[i] + 1, "qvhV") == strlen(argv[i] + 1))
 			continue;
-		if ((spaced = malloc(strlen(argv[i]) + 2)) == NULL)
-			cli_usage_error("out of memory");
+		spaced = xmalloc(strlen(argv[i]) + 2);
 		snprintf(spaced, strlen(argv[i]) + 2, " %s", argv[i]);
 		argv[i] = spaced;
 	}

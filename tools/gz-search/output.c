@@ -6,6 +6,7 @@
  * terminal.
  */
 #include "search.h"
+#include "xalloc.h"
 
 #include <jv.h>
 #include <stdio.h>
@@ -20,11 +21,9 @@ static char *
 snippet_text(const char *s, const char *start, const char *end)
 {
 	size_t n = strlen(s), extra = strlen(start) + strlen(end);
-	char *out = malloc(n * (extra + 1) + 1), *o = out;
+	char *out = xmalloc(n * (extra + 1) + 1), *o = out;
 	bool space = false;
 
-	if (out == NULL)
-		return NULL;
 	for (; *s != '\0'; s++) {
 		if (*s == '\n' || *s == '\r' || *s == '\t' || *s == '\f' ||
 		    *s == ' ') {
@@ -85,7 +84,7 @@ print_text(const struct search_hit *h, size_t n, bool color)
 	    h->territory_name ? h->territory_name : "?",
 	    h->state_code ? h->state_code : "?",
 	    h->territory_id ? h->territory_id : "?", h->rank);
-	printf("     %s\n", snippet ? snippet : "");
+	printf("     %s\n", snippet);
 	printf("     %s\n\n", h->file_url ? h->file_url : h->doc_id);
 	free(snippet);
 }

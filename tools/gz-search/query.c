@@ -14,6 +14,7 @@
  */
 #include "search.h"
 #include "pgdocs.h"
+#include "xalloc.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -36,11 +37,9 @@ struct term {
 static char *
 fold(const char *word, size_t len)
 {
-	char *out = malloc(len + 1), *o = out;
+	char *out = xmalloc(len + 1), *o = out;
 	size_t i;
 
-	if (out == NULL)
-		return NULL;
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)word[i], next;
 
@@ -71,7 +70,7 @@ search_number_variant(const char *word, size_t word_len)
 	char *w = fold(word, word_len), *out;
 	size_t i, n, from;
 
-	if (w == NULL || (n = strlen(w)) < 4) {
+	if ((n = strlen(w)) < 4) {
 		free(w);
 		return NULL;
 	}
@@ -79,10 +78,9 @@ search_number_variant(const char *word, size_t word_len)
 		from = strlen(rules[i][0]);
 		if (strcmp(w + n - from, rules[i][0]) != 0)
 			continue;
-		out = malloc(n - from + strlen(rules[i][1]) + 1);
-		if (out != NULL)
-			snprintf(out, n - from + strlen(rules[i][1]) + 1,
-			    "%.*s%s", (int)(n - from), w, rules[i][1]);
+		out = xmalloc(n - from + strlen(rules[i][1]) + 1);
+		snprintf(out, n - from + strlen(rules[i][1]) + 1, "%.*s%s",
+		    (int)(n - from), w, rules[i][1]);
 		free(w);
 		return out;
 	}
@@ -94,12 +92,10 @@ search_number_variant(const char *word, size_t word_len)
 static char *
 phrase_variant(const char *p, size_t len)
 {
-	char *out = malloc(3 * len + 8), *o = out, *v;
+	char *out = xmalloc(3 * len + 8), *o = out, *v;
 	bool changed = false;
 	size_t i = 0, start;
 
-	if (out == NULL)
-		return NULL;
 	while (i < len) {
 		if (isspace((unsigned char)p[i])) {
 			*o++ = p[i++];
@@ -174,39 +170,27 @@ tokenize(const char *text, struct term *terms, char *why, size_t size)
 	return n;
 }
 
-static int
+static void
 add_param(struct search_query *q, char *value)
 {
-	char **p = realloc(q->params, (size_t)(q->nparams + 1) * sizeof *p);
-
-	if (p == NULL || value == NULL) {
-		free(value);
-		if (p != NULL)
-			q->params = p;
-		return -1;
-	}
-	q->params = p;
+	q->params = xrealloc(q->params, (size_t)(q->nparams + 1) *
+	    sizeof *q->params);
 	q->params[q->nparams++] = value;
-	return 0;
 }
 
-/* Appends piece to the expression; -1 when memory ran out. */
-static int
+/* Appends piece to the expression. */
+static void
 append(char **sql, size_t *len, const char *piece)
 {
 	size_t n = strlen(piece);
-	char *s = realloc(*sql, *len + n + 1);
 
-	if (s == NULL)
-		return -1;
-	memcpy(s + *len, piece, n + 1);
-	*sql = s;
+	*sql = xrealloc(*sql, *len + n + 1);
+	memcpy(*sql + *len, piece, n + 1);
 	*len += n;
-	return 0;
 }
 
 /* One term as a tsquery: its text, or its text or its variant. */
-static int
+static void
 add_term(struct search_query *q, const struct term *t, int first,
     size_t *len)
 {
@@ -217,21 +201,17 @@ add_term(struct search_query *q, const struct term *t, int first,
 	char piece[192];
 	int at = first + q->nparams;
 
-	if (add_param(q, strndup(t->text, t->len)) != 0) {
-		free(variant);
-		return -1;
-	}
+	add_param(q, xstrndup(t->text, t->len));
 	if (variant == NULL) {
 		snprintf(piece, sizeof piece, "%s%s('%s', $%d)", not, fn,
 		    PGDOCS_CONFIG, at);
 	} else {
-		if (add_param(q, variant) != 0)
-			return -1;
+		add_param(q, variant);
 		snprintf(piece, sizeof piece, "%s(%s('%s', $%d) || "
 		    "%s('%s', $%d))", not, fn, PGDOCS_CONFIG, at, fn,
 		    PGDOCS_CONFIG, at + 1);
 	}
-	return append(&q->sql, len, piece);
+	append(&q->sql, len, piece);
 }
 
 int
@@ -250,23 +230,16 @@ search_query_build(const char *text, int first_param, struct search_query *q,
 		return -1;
 	}
 	/* ((a && b) || (c)): "or" binds looser than the words around it. */
-	if (append(&q->sql, &len, "((") != 0)
-		goto oom;
+	append(&q->sql, &len, "((");
 	for (i = 0; i < n; i++) {
 		const char *join = i == 0 ? "" : terms[i].or_before ?
 		    ") || (" : " && ";
 
-		if (append(&q->sql, &len, join) != 0 ||
-		    add_term(q, &terms[i], first_param, &len) != 0)
-			goto oom;
+		append(&q->sql, &len, join);
+		add_term(q, &terms[i], first_param, &len);
 	}
-	if (append(&q->sql, &len, "))") != 0)
-		goto oom;
+	append(&q->sql, &len, "))");
 	return 0;
-oom:
-	search_query_free(q);
-	snprintf(why, size, "out of memory");
-	return -1;
 }
 
 void

@@ -1,0 +1,46 @@
+/*
+ * poppler_text — a PDF's text through poppler's C++ API, page by page, in
+ * the layout pdftotext uses by default (so the text is pdftotext's, form
+ * feeds aside, which the caller adds).  The only C++ in gz: this interface
+ * is plain C, and no exception crosses it.
+ */
+#ifndef GZ_POPPLER_TEXT_H
+#define GZ_POPPLER_TEXT_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum ptext_status {
+	PTEXT_OK,
+	PTEXT_FAILED,		/* poppler could not open it */
+	PTEXT_PASSWORD,		/* it needs a user password */
+	PTEXT_MEMORY,		/* std::bad_alloc: out of memory */
+	PTEXT_STOPPED,		/* page_fn asked to stop */
+	PTEXT_CROPPED		/* a page's CropBox is smaller than its
+				 * MediaBox: pdftotext's text, read from the
+				 * MediaBox, is not poppler-cpp's */
+};
+
+/* Each page's text (UTF-8, no trailing \f); nonzero stops the document. */
+typedef int (*ptext_page_fn)(void *ctx, const char *text, size_t len);
+/* Each complaint poppler makes, as one line without a newline. */
+typedef void (*ptext_note_fn)(void *ctx, const char *line, size_t len);
+
+/*
+ * Once per process: routes poppler's complaints to note_fn and opens a
+ * one-page document kept open for the life of the process (poppler rebuilds
+ * its global settings whenever its last document closes).  0, or -1.
+ */
+int ptext_init(ptext_note_fn note_fn, void *ctx);
+/* The text of the PDF in data (len bytes, kept alive by the caller). */
+enum ptext_status ptext_extract(const char *data, size_t len,
+    ptext_page_fn page_fn, void *ctx);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -338,6 +338,14 @@ execute(struct mark *m, const char *sql, int n, const char *const *values)
 	}
 }
 
+/* mark_share: pgsink left a batch's documents in an open transaction. */
+static bool
+shared_open(const struct mark *m)
+{
+	return m->shared != NULL && *m->shared != NULL &&
+	    PQtransactionStatus(*m->shared) == PQTRANS_INTRANS;
+}
+
 /*
  * BEGIN and the marking statement, leaving the transaction open: DONE with
  * the documents' marked flags set (*changed: how many flags moved), or
@@ -349,8 +357,9 @@ begin_update(struct mark *m, size_t *changed)
 	enum outcome o;
 	PGresult *res;
 
-	/* Shared, the documents' transaction is open already. */
-	if (m->shared == NULL && (o = once(m, "BEGIN", 0, NULL, NULL)) != DONE)
+	/* Shared, the documents' transaction is open already, but for a
+	 * batch with no documents stored (gz-split's parent). */
+	if (!shared_open(m) && (o = once(m, "BEGIN", 0, NULL, NULL)) != DONE)
 		return o;
 	o = once(m, m->claims_now ? mark_claims_sql : mark_sql,
 	    m->claims_now ? 3 : 2, m->values, &res);
@@ -398,7 +407,7 @@ mark_begin(struct mark *m, struct doc **docs, size_t n)
 	if (build_arrays(docs, n, &m->ids, &m->sums) == 0) {
 		forget_batch(m);
 		/* Shared, the documents' transaction still wants its COMMIT. */
-		m->open = m->shared != NULL;
+		m->open = shared_open(m);
 		return 0;
 	}
 	m->docs = docs;

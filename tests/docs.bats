@@ -18,6 +18,27 @@ load helpers/common
 	done
 }
 
+# diagnostics_codes PAGE: the words of the .It lines of PAGE's DIAGNOSTICS.
+diagnostics_codes() {
+	awk '/^\.Sh /{f = ($2 == "DIAGNOSTICS")} f && /^\.It /' "$1" |
+		grep -oE '\b[a-z]+(_[a-z]+)*_?' | sort -u
+}
+
+@test "every gz.error code a tool's sources can emit is in its man page's DIAGNOSTICS" {
+	checked=0
+	for tool in gz-list gz-fetch gz-extract gz-index gz-search; do
+		page="$GZ_ROOT/man/$tool.1"
+		documented=$(diagnostics_codes "$page")
+		for code in $("$GZ_PYTHON" "$GZ_ROOT/tests/helpers/error-codes" "$tool"); do
+			grep -qxF -- "$code" <<<"$documented" ||
+				fail "$page: DIAGNOSTICS lacks $code"
+			checked=$((checked + 1))
+		done
+	done
+	# the scan found the codes at all (gz-fetch, gz-extract, gz-index)
+	[ "$checked" -ge 40 ]
+}
+
 @test "no banned function (system, popen, sprintf, strcpy, strcat, atoi, strtok) in the C" {
 	run grep -nE '\b(system|popen|sprintf|strcpy|strcat|atoi|strtok)\(' \
 		"$GZ_ROOT"/lib/*.[ch] "$GZ_ROOT"/tools/*/*.[ch]

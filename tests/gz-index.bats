@@ -790,6 +790,17 @@ text_key() {
 	assert_line --partial -- '--batch-bytes'
 }
 
+@test "flags that cannot both apply are a usage error naming both" {
+	run -2 --separate-stderr gz-index --db "$PGDATABASE" --no-mark </dev/null
+	[[ "$stderr" == *"--db with --no-mark"* ]]
+	run -2 --separate-stderr gz-index --output "$BATS_TEST_TMPDIR/body" --db "$PGDATABASE" </dev/null
+	[[ "$stderr" == *"--db with --output"* ]]
+	[ ! -e "$BATS_TEST_TMPDIR/body" ]
+	# --db names the documents' database too with --url postgresql:
+	run -2 --separate-stderr gz-index --url postgresql: --db "$PGDATABASE" --no-mark </dev/null
+	[[ "$stderr" == *"no table querido_diario"* ]]
+}
+
 @test "a ledger reader that goes away stops gz-index quietly with status 0" {
 	pg_seed 300
 	records >"$BATS_TEST_TMPDIR/in"

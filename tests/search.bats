@@ -121,6 +121,85 @@ hits() {
 	assert_equal "$(hits zebraquagga)" 7
 }
 
+# seeded_records: a record with a source_text for each gazette pg_seed made.
+seeded_records() {
+	pg_sql "SELECT json_build_object('id', id, 'territory_id', territory_id,
+		'date', date, 'file_checksum', file_checksum, 'file_path', file_path,
+		'source_text', 'Diário oficial ' || id || ': licitação')::text
+		FROM gazettes ORDER BY id"
+}
+
+# gz_index_sessions [STATE]: gz-index's connections (in that state).
+gz_index_sessions() {
+	pg_sql "SELECT count(*) FROM pg_stat_activity
+		WHERE application_name = 'gz-index' AND state LIKE '${1:-%}'"
+}
+
+gz_index_idle_in_transaction() {
+	[ "$(gz_index_sessions 'idle in transaction')" -ge 1 ]
+}
+
+# refuse_at_commit ID: marking gazette ID fails, only when its transaction
+# commits (a deferred constraint trigger; gone with the table at pg_reset).
+refuse_at_commit() {
+	pg_sql "CREATE OR REPLACE FUNCTION refuse() RETURNS trigger
+		LANGUAGE plpgsql AS \$\$ BEGIN RAISE EXCEPTION 'refused at commit';
+		END \$\$;
+		CREATE CONSTRAINT TRIGGER refuse_$1 AFTER UPDATE ON gazettes
+		DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.id = $1)
+		EXECUTE FUNCTION refuse()" >/dev/null
+}
+
+@test "in the gazettes' database, a batch's documents and marks commit together: a failure at COMMIT leaves neither" {
+	corpus
+	gz-index --url postgresql: --create-index --quiet </dev/null
+	refuse_at_commit 3
+	run -3 --separate-stderr gz-index --url postgresql: <"$BATS_TEST_TMPDIR/in"
+	[[ "$stderr" == *"refused at commit"* ]]
+	assert_equal "$(pg_sql 'SELECT count(*) FROM querido_diario')" 0
+	assert_equal "$(pg_sql 'SELECT count(*) FROM gazettes WHERE processed')" 0
+}
+
+@test "a URI that is DATABASE_URL shares the marking's transaction; another spelling of the same database gets its own" {
+	corpus
+	gz-index --url postgresql: --create-index --quiet </dev/null
+	refuse_at_commit 3
+	uri="postgresql:///gz?host=$PGHOST&port=$PGPORT&user=postgres"
+	DATABASE_URL=$uri run -3 --separate-stderr gz-index --url "$uri" <"$BATS_TEST_TMPDIR/in"
+	assert_equal "$(pg_sql 'SELECT count(*) FROM querido_diario')" 0
+	# the same database, spelled otherwise: the documents commit on their own
+	DATABASE_URL=$uri run -3 --separate-stderr gz-index \
+		--url "postgresql:///gz?user=postgres&host=$PGHOST&port=$PGPORT" <"$BATS_TEST_TMPDIR/in"
+	assert_equal "$(pg_sql 'SELECT count(*) FROM querido_diario')" 5
+	assert_equal "$(pg_sql 'SELECT count(*) FROM gazettes WHERE processed')" 0
+}
+
+@test "killed while its ledger reader is stalled, gz-index leaves every stored document marked and every marked gazette stored" {
+	pg_seed 1000
+	seeded_records >"$BATS_TEST_TMPDIR/in"
+	gz-index --url postgresql: --create-index --quiet </dev/null
+	fifo="$BATS_TEST_TMPDIR/fifo"
+	mkfifo "$fifo"
+	gz-index --url postgresql: --batch-docs 50 <"$BATS_TEST_TMPDIR/in" \
+		>"$fifo" 2>"$BATS_TEST_TMPDIR/err" &
+	pid=$!
+	exec 9<"$fifo"
+	# the pipe is full: a batch's transaction waits for its lines, on the
+	# one connection that holds documents and marks
+	wait_for gz_index_idle_in_transaction
+	assert_equal "$(gz_index_sessions)" 1
+	kill -9 "$pid"
+	wait "$pid" || true
+	cat <&9 >"$BATS_TEST_TMPDIR/ledger"
+	exec 9<&-
+	stored=$(pg_sql 'SELECT count(*) FROM querido_diario')
+	[ "$stored" -ge 50 ] && [ "$stored" -lt 1000 ]
+	assert_equal "$(pg_sql 'SELECT count(*) FROM
+		(SELECT id::int AS id FROM querido_diario) d
+		FULL JOIN (SELECT id FROM gazettes WHERE processed) g USING (id)
+		WHERE d.id IS NULL OR g.id IS NULL')" 0
+}
+
 @test "documents can live in another database than the gazettes they mark" {
 	corpus
 	pg_sql "CREATE DATABASE gz_docs" >/dev/null

@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "ledger.h"
 #include "log.h"
+#include "pgsink.h"
 #include "rec.h"
 #include "segment.h"
 #include "version.h"
@@ -123,11 +124,14 @@ open_batch(struct run *r, struct ack *a, struct ack_batch *ab)
 		run_fatal(r, EXIT_FATAL, "interrupted", "stopping: nothing "
 		    "more can be marked processed");
 	}
+	if (mark_failed && r->pg_shared)
+		pgsink_rollback(r->pg);
 	for (i = 0; i < ab->n; i++) {
 		if (mark_failed) {
-			run_fail_doc(r, ab->docs[i], "mark_failed", "indexed, "
-			    "but the database could not mark it processed", 0,
-			    true);
+			run_fail_doc(r, ab->docs[i], "mark_failed", r->pg_shared ?
+			    "neither stored nor marked processed: the database "
+			    "failed" : "indexed, but the database could not "
+			    "mark it processed", 0, true);
 			ab->docs[i] = NULL;
 			continue;
 		}
@@ -151,9 +155,10 @@ commit_open(struct run *r, struct ack *a)
 	if (mark_commit(r->mark) != 0) {
 		r->mark_broken = true;
 		run_fatal(r, EXIT_FATAL, "interrupted", "stopping: the last "
-		    "%zu ledger lines that say marked are not: their marks "
+		    "%zu ledger lines that say marked are not%s: their marks "
 		    "could not be committed, and a rerun lists them again",
-		    ab->n);
+		    ab->n, r->pg_shared ? ", nor are their documents stored" :
+		    "");
 	}
 	free_batch(ab);
 }

@@ -324,6 +324,8 @@ run_stored(struct run *r, struct batch *b)
 				acked[n++] = b->docs[i];
 		}
 		batch_free(b);
+		if (n == 0 && r->pg_shared)	/* no marks to commit with */
+			pgsink_rollback(r->pg);
 		ack_add(r, acked, n);
 	}
 	for (i = 0; i < count; i++)

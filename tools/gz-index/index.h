@@ -231,6 +231,14 @@ void mark_close(struct mark *m);
  */
 int mark_begin(struct mark *m, struct doc **docs, size_t n);
 int mark_commit(struct mark *m);
+/*
+ * From now on, marks on *conn, the connection on which pgsink left a batch's
+ * documents in an open transaction: mark_begin's statement joins it, and
+ * mark_commit commits documents and marks together.  A lost connection is
+ * then not retried here (the documents went with it): EXIT_FATAL.
+ */
+struct pg_conn;
+void mark_share(struct mark *m, struct pg_conn *const *conn);
 /* A claimed gazette failed here or upstream: expire its claim (batched). */
 void mark_release(struct mark *m, long long gid);
 /* Sends the pending releases when due, or at once with now. */

@@ -54,6 +54,7 @@ main(int argc, char **argv)
 	struct pgsink *pg = NULL;
 	struct run *r = NULL;
 	int status = 0, out_fd = -1;
+	bool shared = false;
 	char summary[1024];
 
 	sig_prologue();
@@ -68,6 +69,11 @@ main(int argc, char **argv)
 		goto out;
 	if (o.pg_url != NULL && (pg = pgsink_open(&o, &status)) == NULL)
 		goto out;
+	/* One database: one connection, documents and marks one commit. */
+	if (pg != NULL && mark != NULL && pgsink_same_database(&o)) {
+		mark_share(mark, pgsink_share(pg));
+		shared = true;
+	}
 	if (o.output != NULL)
 		out_fd = open_output(o.output);
 	in = ndjson_reader_new(STDIN_FILENO, cli_max_record_bytes);
@@ -90,7 +96,7 @@ main(int argc, char **argv)
 		goto out;
 	run_set_store(r, store);
 	if (pg != NULL)
-		run_set_pgsink(r, pg);
+		run_set_pgsink(r, pg, shared);
 	sig_install();
 	/* A dry run (--output) sends nothing, so it needs no index. */
 	if (pg != NULL)

@@ -64,6 +64,11 @@ static const char release_sql[] =
 struct mark {
 	struct db_target *target;
 	PGconn *conn;
+	/*
+	 * mark_share: the documents' connection (pgsink), whose transaction
+	 * holds the batch's documents; never reconnected from here.
+	 */
+	PGconn *const *shared;
 	const struct retry_policy *retry;
 	bool claims;		/* gz_claims exists */
 	long long *release;	/* gazettes whose claims to expire */
@@ -124,7 +129,8 @@ mark_close(struct mark *m)
 {
 	if (m == NULL)
 		return;
-	PQfinish(m->conn);
+	if (m->shared == NULL)
+		PQfinish(m->conn);
 	db_target_free(m->target);
 	forget_batch(m);
 	free(m->release);
@@ -228,6 +234,14 @@ once(struct mark *m, const char *sql, int n, const char *const *values,
 {
 	PGresult *res;
 
+	if (m->shared != NULL) {
+		m->conn = *m->shared;
+		if (m->conn == NULL || db_connection_lost(m->conn)) {
+			snprintf(m->error, sizeof m->error, "the connection "
+			    "was lost with the documents' transaction");
+			return LOST;
+		}
+	}
 	if ((m->conn == NULL || db_connection_lost(m->conn)) && !reconnect(m))
 		return LOST;
 	res = n > 0 ? PQexecParams(m->conn, sql, n, NULL, values, NULL, NULL,
@@ -250,7 +264,8 @@ once(struct mark *m, const char *sql, int n, const char *const *values,
 static bool
 again(struct mark *m, int *attempt)
 {
-	if (!retry_allowed(m->retry, ++*attempt)) {
+	/* Shared: the documents went with the transaction; no retry here. */
+	if (m->shared != NULL || !retry_allowed(m->retry, ++*attempt)) {
 		log_error("cannot mark gazettes processed in %s after %d "
 		    "attempts: %s", db_describe(m->target), *attempt, m->error);
 		return false;
@@ -284,6 +299,14 @@ execute(struct mark *m, const char *sql, int n, const char *const *values)
 	}
 }
 
+/* mark_share: pgsink left a batch's documents in an open transaction. */
+static bool
+shared_open(const struct mark *m)
+{
+	return m->shared != NULL && *m->shared != NULL &&
+	    PQtransactionStatus(*m->shared) == PQTRANS_INTRANS;
+}
+
 /*
  * BEGIN and the marking statement, leaving the transaction open: DONE with
  * the documents' marked flags set (*changed: how many flags moved), or
@@ -295,7 +318,9 @@ begin_update(struct mark *m, size_t *changed)
 	enum outcome o;
 	PGresult *res;
 
-	if ((o = once(m, "BEGIN", 0, NULL, NULL)) != DONE)
+	/* Shared, the documents' transaction is open already, but for a
+	 * batch with no documents stored (gz-split's parent). */
+	if (!shared_open(m) && (o = once(m, "BEGIN", 0, NULL, NULL)) != DONE)
 		return o;
 	o = once(m, m->claims_now ? mark_claims_sql : mark_sql,
 	    m->claims_now ? 3 : 2, m->values, &res);
@@ -342,6 +367,8 @@ mark_begin(struct mark *m, struct doc **docs, size_t n)
 	    any_claimed(docs, n));
 	if (build_arrays(docs, n, &m->ids, &m->sums) == 0) {
 		forget_batch(m);
+		/* Shared, the documents' transaction still wants its COMMIT. */
+		m->open = shared_open(m);
 		return 0;
 	}
 	m->docs = docs;
@@ -422,6 +449,14 @@ mark_commit(struct mark *m)
 out:
 	forget_batch(m);
 	return rc;
+}
+
+void
+mark_share(struct mark *m, PGconn *const *conn)
+{
+	PQfinish(m->conn);
+	m->conn = NULL;
+	m->shared = conn;
 }
 
 void

@@ -140,6 +140,22 @@ pg_url_arg(const char *url, struct index_options *o)
 	o->pg_url = url;
 }
 
+/*
+ * Flags that cannot both mean something: a usage error naming both, rather
+ * than one of them silently ignored.  --db names the database to mark in
+ * (and, with --url postgresql:, the documents' too).
+ */
+static void
+check_conflicts(const struct index_options *o)
+{
+	if (o->db != NULL && o->output != NULL)
+		cli_usage_error("--db with --output: a dry run marks nothing "
+		    "and stores nothing in a database");
+	if (o->db != NULL && !o->mark && o->pg_url == NULL)
+		cli_usage_error("--db with --no-mark: --db names the database "
+		    "to mark in, and --no-mark marks nothing");
+}
+
 void
 options_parse(int argc, char **argv, struct index_options *o)
 {
@@ -196,6 +212,7 @@ options_parse(int argc, char **argv, struct index_options *o)
 		pg_url_arg(url, o);
 	if (o->output != NULL && o->create_index)
 		cli_usage_error("--create-index needs a cluster, not --output");
+	check_conflicts(o);
 	/* A dry run changes nothing: no database, no .txt uploads. */
 	if (o->output != NULL)
 		o->mark = false;

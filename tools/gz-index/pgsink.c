@@ -30,6 +30,7 @@ struct pgsink {
 	PGconn *conn;
 	char table[64];
 	char *insert;		/* the upsert, all pairs or pair $1 */
+	bool shared;		/* leave each batch's transaction open */
 	char error[512];
 };
 
@@ -165,6 +166,29 @@ pgsink_close(struct pgsink *s)
 	db_target_free(s->target);
 	free(s->insert);
 	free(s);
+}
+
+bool
+pgsink_same_database(const struct index_options *o)
+{
+	const char *marking = o->db != NULL ? o->db : getenv("DATABASE_URL");
+
+	return strchr(o->pg_url, '/') == NULL ||
+	    (marking != NULL && strcmp(o->pg_url, marking) == 0);
+}
+
+PGconn *const *
+pgsink_share(struct pgsink *s)
+{
+	s->shared = true;
+	return &s->conn;
+}
+
+void
+pgsink_rollback(struct pgsink *s)
+{
+	if (s->shared && PQtransactionStatus(s->conn) != PQTRANS_IDLE)
+		(void)exec_ok(s, "ROLLBACK");
 }
 
 const char *
@@ -338,7 +362,8 @@ write_once(struct pgsink *s, struct batch *b, char **why)
 		ok = false;
 	}
 	PQclear(res);
-	if (ok && exec_ok(s, "COMMIT"))
+	/* Shared, the marks join the transaction and commit it (mark.c). */
+	if (ok && (s->shared || exec_ok(s, "COMMIT")))
 		return 0;
 	if (!db_connection_lost(s->conn))
 		exec_ok(s, "ROLLBACK");

@@ -213,6 +213,19 @@ run_add_doc(struct run *r, struct doc *d)
 		flush(r);
 }
 
+/*
+ * A free slot: a request may be sent.  With the documents in the marking's
+ * database, one batch at a time holds the connection's transaction until
+ * its marks commit (ack.c).
+ */
+static bool
+can_send(const struct run *r)
+{
+	if (r->pg_shared && !ack_idle(r->ack))
+		return false;
+	return bulk_inflight(r->bulk) < r->o->concurrency;
+}
+
 /* Sends every queued batch that is due, while there is a free slot. */
 static void
 send_ready(struct run *r)
@@ -221,7 +234,7 @@ send_ready(struct run *r)
 	struct batch **p = &r->queue, *b;
 
 	while ((b = *p) != NULL && !r->stopping) {
-		if (bulk_inflight(r->bulk) >= r->o->concurrency)
+		if (!can_send(r))
 			break;
 		if (b->not_before > now) {
 			p = &b->next;
@@ -449,7 +462,7 @@ timeout_ms(const struct run *r)
 
 	if (r->filling != NULL && r->filling->n > 0)
 		next = earliest(next, r->filling->first_at + r->o->flush_secs);
-	if (bulk_inflight(r->bulk) < r->o->concurrency)
+	if (can_send(r))
 		for (b = r->queue; b != NULL; b = b->next)
 			next = earliest(next, b->not_before);
 	for (d = r->retry; d != NULL; d = d->next)
@@ -563,9 +576,10 @@ run_set_store(struct run *r, struct store *s)
 }
 
 void
-run_set_pgsink(struct run *r, struct pgsink *pg)
+run_set_pgsink(struct run *r, struct pgsink *pg, bool shared)
 {
 	r->pg = pg;
+	r->pg_shared = shared;
 	snprintf(r->target, sizeof r->target, "%s", pgsink_describe(pg));
 }
 
@@ -578,6 +592,8 @@ run_target(const struct run *r)
 void
 run_free(struct run *r)
 {
+	if (r == NULL)
+		return;
 	ack_free(r->ack);
 	segment_free_all();
 	free(r);

@@ -18,6 +18,7 @@ struct run {
 	struct mark *mark;		/* NULL with --no-mark */
 	struct store *store;		/* NULL without --store-text */
 	struct pgsink *pg;		/* the PostgreSQL destination, or NULL */
+	bool pg_shared;			/* ... on the marking's connection */
 	struct ndjson_reader *in;
 	struct ack *ack;		/* acknowledged, being marked (ack.h) */
 	int out_fd;			/* --output, or -1 */
@@ -39,8 +40,11 @@ struct run {
 struct run *run_new(const struct index_options *o, struct bulk *bulk,
     struct mark *mark, struct ndjson_reader *in, int out_fd);
 void run_set_store(struct run *r, struct store *s);
-/* The documents go to PostgreSQL rather than OpenSearch. */
-void run_set_pgsink(struct run *r, struct pgsink *pg);
+/*
+ * The documents go to PostgreSQL rather than OpenSearch; shared, on the
+ * marking's connection, in the batch's marking transaction.
+ */
+void run_set_pgsink(struct run *r, struct pgsink *pg, bool shared);
 void run_free(struct run *r);
 /* Runs to the end of input or a stop; returns the exit status. */
 int run_loop(struct run *r);

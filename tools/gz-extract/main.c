@@ -103,9 +103,8 @@ static void
 parse_options(int argc, char **argv, struct extract_options *o)
 {
 	const char *env = getenv("GZ_PDF_ENGINE");
+	bool engine_set = false;
 
-	if (env != NULL && *env != '\0')
-		o->pdf_engine = pdf_engine("GZ_PDF_ENGINE", env);
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "qvhV", long_options,
@@ -136,6 +135,7 @@ parse_options(int argc, char **argv, struct extract_options *o)
 		case OPT_SPOOL: o->spool = optarg; break;
 		case OPT_PDF_ENGINE:
 			o->pdf_engine = pdf_engine("--pdf-engine", optarg);
+			engine_set = true;
 			break;
 		case OPT_PDF_RECYCLE:
 			o->pdf_recycle = (unsigned)cli_number("pdf-recycle",
@@ -145,6 +145,9 @@ parse_options(int argc, char **argv, struct extract_options *o)
 			cli_common_option(opt, optarg, help);
 		}
 	}
+	/* The variable only when the option did not say. */
+	if (!engine_set && env != NULL && *env != '\0')
+		o->pdf_engine = pdf_engine("GZ_PDF_ENGINE", env);
 	if (optind < argc) {
 		o->files = argv + optind;
 		o->nfiles = argc - optind;

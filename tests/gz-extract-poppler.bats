@@ -121,12 +121,16 @@ worker_of() {
 	[[ "$stderr" == *"pdftotext not found on PATH"* ]]
 }
 
-@test "an unknown --pdf-engine or GZ_PDF_ENGINE, or a bad --pdf-recycle, is a usage error" {
+@test "an unknown --pdf-engine or GZ_PDF_ENGINE, a bad --pdf-recycle, or --pdf-recycle with pdftotext, is a usage error" {
 	run -2 --separate-stderr gz-extract --pdf-engine=mupdf "$FIX/duas-colunas.pdf"
 	[[ "$stderr" == *"--pdf-engine: poppler or pdftotext"* ]]
 	run -2 --separate-stderr env GZ_PDF_ENGINE=mupdf gz-extract "$FIX/duas-colunas.pdf"
 	[[ "$stderr" == *"GZ_PDF_ENGINE: poppler or pdftotext"* ]]
 	run -2 --separate-stderr gz-extract --pdf-recycle=0 "$FIX/duas-colunas.pdf"
+	# Conflicting options: pdftotext has no workers to recycle.
+	run -2 --separate-stderr gz-extract --pdf-engine=pdftotext --pdf-recycle=5 "$FIX/duas-colunas.pdf"
+	[[ "$stderr" == *"--pdf-recycle: the pdftotext engine has no workers"* ]]
+	[ -z "$output" ]
 	# The option wins over the variable.
 	run -0 --separate-stderr env GZ_PDF_ENGINE=mupdf gz-extract --pdf-engine=pdftotext "$FIX/duas-colunas.pdf"
 }

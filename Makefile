@@ -9,6 +9,7 @@
 #   make deb             a Debian package in build/deb (contrib/deb/build.sh)
 #   make bench-list      gz-list against psql \copy on 1,000,000 rows, alone
 #   make bench-search    PostgreSQL as the index: gz-index, size, gz-search latency
+#   make bench-engines   the PDF engines: poppler workers vs xargs pdftotext
 #   make lint            banned functions and man page lint
 #   make fuzz            libFuzzer targets in fuzz/, FUZZ_SECONDS (60) each
 
@@ -64,7 +65,8 @@ TOOL_BIN = $(TOOLS:%=$(BUILD)/bin/%)
 TEST_BIN = $(patsubst tests/progs/%.c,$(BUILD)/test/%,$(wildcard tests/progs/*.c))
 
 .PHONY: all bin deps test test-release test-sanitize demo install uninstall \
-	deb version clean lint bench bench-list bench-search check-deps fuzz
+	deb version clean lint bench bench-list bench-search bench-engines \
+	check-deps fuzz
 .SUFFIXES:
 # Keep object files: they are inputs of later links, not throwaway steps.
 .SECONDARY:
@@ -128,7 +130,14 @@ demo: deps all
 bench: all
 	@sh bench/install-deps.sh
 	@QUICK=$(QUICK) bash bench/run.sh
+	@QUICK=$(QUICK) bash bench/engines.sh
 	@QUICK=$(QUICK) bash bench/search.sh | tee bench/results/search.md
+
+# make bench-engines: the PDF engines alone (bench/engines.sh): gz-extract's
+# poppler workers against xargs -P2 pdftotext; bench/results/engines.md.
+bench-engines: all
+	@sh bench/install-deps.sh
+	@QUICK=$(QUICK) bash bench/engines.sh
 
 # make bench-search: PostgreSQL as the index alone (bench/search.sh); its
 # report in bench/results/search.md.

@@ -12,7 +12,7 @@
 #                             giant, 1 repetition, 100,000 rows)
 #
 # Knobs: BENCH_DOCS, BENCH_REPS, BENCH_ROWS, BENCH_SEED, BENCH_WORKERS=0 to
-# skip the multi-worker part.  Needs what bench/install-deps.sh installs.
+# skip the multi-worker part, BENCH_ONLY=engines for the PDF engines alone.  Needs what bench/install-deps.sh installs.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -35,6 +35,11 @@ else
 	GIANT="--giant"
 fi
 SEED=${BENCH_SEED:-1}
+# BENCH_ONLY=engines: the PDF engines' section alone (bench/engines.sh,
+# which make bench runs after this script).
+if [ "${BENCH_ONLY:-}" = engines ]; then
+	exec bash "$bench/engines.sh"
+fi
 NPROC=$(nproc)
 S3_MS=50 OS_MS=30
 FETCH_JOBS=8 INDEX_BATCH_MB=10 INDEX_CONC=2

@@ -37,7 +37,7 @@ help_options() {
 	assert_output $'--claim\n--claims'
 }
 
-@test "--mode, --source and --log-format complete to the values --help names" {
+@test "--mode, --source, --pdf-engine and --log-format complete to the values --help names" {
 	run -0 complete "gz-list --mode="
 	assert_output $'daily\nall\nunprocessed'
 	for v in daily all unprocessed; do
@@ -46,6 +46,12 @@ help_options() {
 	done
 	run -0 complete "gz-list --mode=un"
 	assert_output unprocessed
+	run -0 complete "gz-extract --pdf-engine="
+	assert_output $'poppler\npdftotext'
+	for v in poppler pdftotext; do
+		gz-extract --help | grep -A2 -- '--pdf-engine=' | grep -qw "$v" ||
+			fail "gz-extract --help does not name the engine $v"
+	done
 	run -0 complete "gz-fetch --source="
 	assert_output $'s3\nurl\ndir:'
 	for v in s3 url dir:PATH; do

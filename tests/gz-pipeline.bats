@@ -214,6 +214,7 @@ wait_stage_pid() {
 	cp "$GZ_ROOT/tests/fixtures/gazettes/diario-sp-2024-01-02.pdf" "$BUCKET/a/1.pdf"
 	for i in 2 3 4; do echo "texto $i" >"$BUCKET/a/$i.txt"; done
 	# a pdftotext that never ends, so gz-extract is mid-run when killed
+	# (the pdftotext engine: the poppler one would never call it)
 	cat >"$fake/pdftotext" <<-EOF
 	#!/bin/sh
 	echo \$\$ >"$BATS_TEST_TMPDIR/fake.pid"
@@ -224,7 +225,7 @@ wait_stage_pid() {
 		>"$BATS_TEST_TMPDIR/in.ndjson"
 	{ gz-fetch -q --spool "$base" --source "dir:$BUCKET" <"$BATS_TEST_TMPDIR/in.ndjson"
 		echo $? >"$BATS_TEST_TMPDIR/fetch.rc"; } |
-		PATH="$fake:$PATH" gz-extract -q --jobs 1 --spool "$base" >"$BATS_TEST_TMPDIR/out" &
+		PATH="$fake:$PATH" gz-extract -q --jobs 1 --pdf-engine=pdftotext --spool "$base" >"$BATS_TEST_TMPDIR/out" &
 	local extract=$!
 	wait_for test -s "$BATS_TEST_TMPDIR/fetch.rc"
 	wait_for test -s "$BATS_TEST_TMPDIR/fake.pid"

@@ -28,7 +28,7 @@ setup_file() {
 @test "the package declares the converters, jq and the shared libraries as dependencies" {
 	run -0 dpkg-deb -f "$DEB" Depends
 	local dep
-	for dep in poppler-utils antiword catdoc jq libcurl4 libpq5 libjq1 libmagic1 libzip4; do
+	for dep in poppler-utils antiword catdoc jq libcurl4 libpq5 libjq1 libmagic1 libzip4 libpoppler-cpp0v5; do
 		[[ ", $output," == *", $dep"[\ ,]* ]] || fail "Depends lacks $dep: $output"
 	done
 	run -0 dpkg-deb -f "$DEB" Version

@@ -1,9 +1,11 @@
 /*
  * gz-extract — the declarations its modules share.
  *
- *   main.c     options, start-up checks, summary
- *   run.c      the event loop: records in, jobs, poll, records out
- *   job.c      one document: detect, start its converter, collect, record
+ *   main.c     start-up checks, the run, summary
+ *   options.c  the command line
+ *   run.c      the event loop: records in, slots, poll, records out
+ *   slot.c     a converter slot and its document: detect, start its
+ *              converter, collect, record
  *   detect.c   the type by content (libmagic)
  *   convert.c  which converter for which type, and how it is started
  *   worker.c   the PDF engine's long-lived workers (poppler_text.cc)
@@ -56,6 +58,10 @@ struct extract_totals {
 	unsigned long long text_bytes;
 };
 extern struct extract_totals extract_totals;
+
+/* options.c: fills o from the command line (and GZ_PDF_ENGINE); exits 2
+ * on a bad or conflicting option, 0 after --help or --version. */
+void extract_options_parse(int argc, char **argv, struct extract_options *o);
 
 /* detect.c */
 struct detect_result {
@@ -136,38 +142,38 @@ void spoolref_remove(struct spoolref *r, const char *who, const char *file);
  * (with its files unless keep_files), then closes the spool. */
 void spoolref_end(bool keep_files);
 
-/* job.c: one slot of --jobs; free, running a converter, or done. */
-struct job;
-struct job *job_new(const struct extract_options *o);
-void job_free(struct job *j);
-bool job_free_slot(const struct job *j);
-bool job_running(const struct job *j);
+/* slot.c: one slot of --jobs; free, running a converter, or done. */
+struct slot;
+struct slot *slot_new(const struct extract_options *o);
+void slot_free(struct slot *j);
+bool slot_is_free(const struct slot *j);
+bool slot_running(const struct slot *j);
 /*
  * Takes rec (consumed) into a free slot.  True when a converter was
  * started; false when the record is already done (passed through or
- * failed at once): call job_finish() right away.
+ * failed at once): call slot_finish() right away.
  */
-bool job_start(struct job *j, jv rec);
+bool slot_start(struct slot *j, jv rec);
 /* Adds the running job's open pipe ends to fds; returns how many. */
-int job_pollfds(const struct job *j, struct pollfd *fds);
+int slot_pollfds(const struct slot *j, struct pollfd *fds);
 /* Reads what is ready and enforces the deadline.  True once done. */
-bool job_step(struct job *j, double now);
+bool slot_step(struct slot *j, double now);
 /* Seconds until the job needs a look even without input, or -1. */
-double job_wait(const struct job *j, double now);
+double slot_wait(const struct slot *j, double now);
 /* A stop was requested: kill the converter, reap it, fail the record. */
-void job_abandon(struct job *j);
+void slot_abandon(struct slot *j);
 /*
  * Queues the done job's record in w; *failed tells whether the record
- * failed here.  The slot stays taken until job_out() sees the line out.
+ * failed here.  The slot stays taken until slot_out() sees the line out.
  */
-void job_finish(struct job *j, struct ndjson_writer *w, bool *failed);
+void slot_finish(struct slot *j, struct ndjson_writer *w, bool *failed);
 /*
  * Once the queued line is wholly written (or the writer failed): deletes or
  * keeps the job's file, counts it and frees the slot.  True when it did.
  */
-bool job_out(struct job *j, const struct ndjson_writer *w);
+bool slot_out(struct slot *j, const struct ndjson_writer *w);
 /* path made absolute (malloc'd), so no file name can pass for an option. */
-char *job_absolute(const char *path);
+char *extract_absolute(const char *path);
 
 /* intake.c */
 /*

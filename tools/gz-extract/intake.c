@@ -1,5 +1,5 @@
 /*
- * intake — see extract.h.  Apart from job.c so that the records fuzz target
+ * intake — see extract.h.  Apart from slot.c so that the records fuzz target
  * can run it without starting converters.
  */
 #include "extract.h"

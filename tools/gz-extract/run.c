@@ -39,7 +39,7 @@ struct extract_totals extract_totals;
 
 struct run {
 	const struct extract_options *o;
-	struct job **jobs;
+	struct slot **slots;
 	struct pollfd *fds;
 	struct ndjson_reader *reader;	/* NULL in FILE... mode */
 	struct ndjson_writer *out;	/* stdout */
@@ -62,11 +62,11 @@ write_failed(struct run *r)
 
 /* Queues a done job's record; its slot frees once the line is out. */
 static void
-finish(struct run *r, struct job *j)
+finish(struct run *r, struct slot *j)
 {
 	bool failed;
 
-	job_finish(j, r->out, &failed);
+	slot_finish(j, r->out, &failed);
 	if (failed && r->status == EXIT_OK)
 		r->status = EXIT_RECORDS;
 }
@@ -80,7 +80,7 @@ put_out(struct run *r)
 	if (ndjson_writer_flush(r->out) != 0 && !r->stop)
 		write_failed(r);
 	for (i = 0; i < r->o->jobs; i++)
-		job_out(r->jobs[i], r->out);
+		slot_out(r->slots[i], r->out);
 }
 
 /* The next input record: from stdin, or built from a FILE operand. */
@@ -101,21 +101,21 @@ next_record(struct run *r, jv *rec)
 	}
 	if (r->next_file >= r->o->nfiles)
 		return NDJSON_EOF;
-	if ((abs = job_absolute(r->o->files[r->next_file++])) == NULL)
+	if ((abs = extract_absolute(r->o->files[r->next_file++])) == NULL)
 		return NDJSON_IOERR;
 	*rec = rec_gz_set(jv_object(), "file", jv_string(abs));
 	free(abs);
 	return NDJSON_RECORD;
 }
 
-static struct job *
+static struct slot *
 free_slot(struct run *r)
 {
 	int i;
 
 	for (i = 0; i < r->o->jobs; i++)
-		if (job_free_slot(r->jobs[i]))
-			return r->jobs[i];
+		if (slot_is_free(r->slots[i]))
+			return r->slots[i];
 	return NULL;
 }
 
@@ -123,7 +123,7 @@ free_slot(struct run *r)
 static void
 admit(struct run *r)
 {
-	struct job *j;
+	struct slot *j;
 	jv rec;
 
 	r->stdin_waiting = false;
@@ -151,7 +151,7 @@ admit(struct run *r)
 				r->status = EXIT_RECORDS;
 			continue;
 		}
-		if (!job_start(j, rec))
+		if (!slot_start(j, rec))
 			finish(r, j);
 	}
 }
@@ -170,9 +170,9 @@ watch(struct run *r, int *timeout_ms)
 		r->fds[n++] = (struct pollfd){ ndjson_writer_fd(r->out),
 		    ndjson_writer_events(r->out), 0 };
 	for (i = 0; i < r->o->jobs; i++) {
-		double w = job_wait(r->jobs[i], now);
+		double w = slot_wait(r->slots[i], now);
 
-		n += job_pollfds(r->jobs[i], r->fds + n);
+		n += slot_pollfds(r->slots[i], r->fds + n);
 		if (w >= 0 && w < wait)
 			wait = w;
 	}
@@ -187,7 +187,7 @@ idle(const struct run *r)
 	int i;
 
 	for (i = 0; i < r->o->jobs; i++)
-		if (!job_free_slot(r->jobs[i]))
+		if (!slot_is_free(r->slots[i]))
 			return false;
 	return ndjson_writer_pending(r->out) == 0;
 }
@@ -203,17 +203,17 @@ wind_down(struct run *r)
 	int i;
 
 	for (i = 0; i < r->o->jobs; i++) {
-		if (!job_running(r->jobs[i]))
+		if (!slot_running(r->slots[i]))
 			continue;
-		job_abandon(r->jobs[i]);
-		/* After EPIPE nobody reads: job_free() drops the record. */
+		slot_abandon(r->slots[i]);
+		/* After EPIPE nobody reads: slot_free() drops the record. */
 		if (!r->stop)
-			finish(r, r->jobs[i]);
+			finish(r, r->slots[i]);
 	}
 	if (ndjson_writer_drain(r->out) != 0 && !r->stop)
 		write_failed(r);
 	for (i = 0; i < r->o->jobs; i++)
-		job_out(r->jobs[i], r->out);
+		slot_out(r->slots[i], r->out);
 }
 
 static void
@@ -236,8 +236,8 @@ loop(struct run *r)
 		if (sig_stop_requested())
 			break;
 		for (i = 0; i < r->o->jobs && !r->stop; i++)
-			if (job_step(r->jobs[i], clock_monotonic()))
-				finish(r, r->jobs[i]);
+			if (slot_step(r->slots[i], clock_monotonic()))
+				finish(r, r->slots[i]);
 		put_out(r);
 		progress_tick();
 	}
@@ -250,13 +250,13 @@ extract_run(const struct extract_options *o)
 	struct run r = { .o = o, .status = EXIT_OK };
 	int i;
 
-	r.jobs = calloc((size_t)o->jobs, sizeof *r.jobs);
+	r.slots = calloc((size_t)o->jobs, sizeof *r.slots);
 	r.fds = calloc((size_t)o->jobs * 2 + 3, sizeof *r.fds);
 	r.out = ndjson_writer_new(STDOUT_FILENO, OUT_HIGH_WATER, "records");
-	if (r.jobs == NULL || r.fds == NULL || r.out == NULL)
+	if (r.slots == NULL || r.fds == NULL || r.out == NULL)
 		goto nomem;
 	for (i = 0; i < o->jobs; i++)
-		if ((r.jobs[i] = job_new(o)) == NULL)
+		if ((r.slots[i] = slot_new(o)) == NULL)
 			goto nomem;
 	if (o->files == NULL) {
 		if ((r.reader = ndjson_reader_new(STDIN_FILENO,
@@ -272,9 +272,9 @@ nomem:
 	log_error("out of memory");
 	r.status = EXIT_FATAL;
 out:
-	for (i = 0; r.jobs != NULL && i < o->jobs; i++)
-		job_free(r.jobs[i]);
-	free(r.jobs);
+	for (i = 0; r.slots != NULL && i < o->jobs; i++)
+		slot_free(r.slots[i]);
+	free(r.slots);
 	free(r.fds);
 	ndjson_reader_free(r.reader);
 	ndjson_writer_free(r.out);

@@ -19,7 +19,7 @@
  * A worker holds one page's text at a time, never the document's.  Its
  * CPU limit is set again for every document from what it has used so far;
  * the rest of its isolation (memory, file size, the kill at --timeout) is
- * the supervisor's, in job.c.
+ * the supervisor's, in slot.c.
  */
 #include "extract.h"
 #include "poppler_text.h"

@@ -1,11 +1,12 @@
 /*
- * job — one document on its way through a converter: detect its type,
+ * slot — one of the --jobs converter slots, and the document in it on its
+ * way through a converter: detect its type,
  * start the converter, collect its text through the sanitiser (never more
  * than --max-text-bytes of it), keep the end of its stderr, enforce the
  * deadline, and turn what happened into the record's gz fields or gz.error.
  *
- * Owns the record, the text buffer and the child while the job runs, and
- * the slot's PDF worker (worker.c) from one document to the next: a worker
+ * Owns the record, the text buffer and the child while the document runs,
+ * and the slot's PDF worker (worker.c) from one document to the next: a worker
  * that crashes, overruns --timeout or runs out of memory is killed and
  * fails that document alone; the next PDF of the slot starts a new one,
  * as does the one after --pdf-recycle documents.
@@ -43,15 +44,15 @@
 #define KEEP_BUFFER (1u << 20)	/* text buffers up to this are reused */
 
 /*
- * JOB_OUT: the record is queued in the writer; the slot stays taken (no
+ * SLOT_OUT: the record is queued in the writer; the slot stays taken (no
  * new converter starts in it) until the line is wholly written, which is
  * what bounds the memory of a slow reader to --jobs lines.
  */
-enum job_state { JOB_FREE, JOB_RUNNING, JOB_DONE, JOB_OUT };
+enum slot_state { SLOT_FREE, SLOT_RUNNING, SLOT_DONE, SLOT_OUT };
 
-struct job {
+struct slot {
 	const struct extract_options *o;
-	enum job_state state;
+	enum slot_state state;
 	jv rec;
 	char *file;		/* absolute path of gz.file */
 	struct spoolref sref;	/* where it lies: may we delete it? */
@@ -88,20 +89,20 @@ struct job {
 	const char *code;	/* gz.error code when it failed */
 	char message[512];
 	bool retryable;
-	uint64_t ticket;	/* JOB_OUT: the writer's ticket of its line */
-	bool ran;		/* JOB_OUT: extracted (not failed, not passed) */
-	size_t text_len;	/* JOB_OUT: text bytes in the line */
+	uint64_t ticket;	/* SLOT_OUT: the writer's ticket of its line */
+	bool ran;		/* SLOT_OUT: extracted (not failed, not passed) */
+	size_t text_len;	/* SLOT_OUT: text bytes in the line */
 };
 
 /* The process the running document is in. */
 static struct spawn_child *
-proc(struct job *j)
+proc(struct slot *j)
 {
 	return j->on_worker ? &j->worker : &j->child;
 }
 
 static bool
-worker_alive(const struct job *j)
+worker_alive(const struct slot *j)
 {
 	return j->worker.pid > 0 && !j->worker.reaped && j->worker.in >= 0;
 }
@@ -109,7 +110,7 @@ worker_alive(const struct job *j)
 /* Ends the slot's worker: idle or not, SIGKILL is what it gets (an
  * idle worker has nothing to lose, and a busy one is being failed). */
 static void
-worker_retire(struct job *j)
+worker_retire(struct slot *j)
 {
 	if (j->worker.pid > 0) {
 		spawn_kill(&j->worker);
@@ -120,10 +121,10 @@ worker_retire(struct job *j)
 	j->worker_docs = 0;
 }
 
-struct job *
-job_new(const struct extract_options *o)
+struct slot *
+slot_new(const struct extract_options *o)
 {
-	struct job *j = calloc(1, sizeof *j);
+	struct slot *j = calloc(1, sizeof *j);
 
 	if (j == NULL)
 		return NULL;
@@ -136,13 +137,13 @@ job_new(const struct extract_options *o)
 }
 
 void
-job_free(struct job *j)
+slot_free(struct slot *j)
 {
 	if (j == NULL)
 		return;
-	if (j->state == JOB_RUNNING || j->state == JOB_DONE)
+	if (j->state == SLOT_RUNNING || j->state == SLOT_DONE)
 		jv_free(j->rec);
-	if (j->state == JOB_RUNNING) {
+	if (j->state == SLOT_RUNNING) {
 		spawn_kill(proc(j));
 		spawn_reap(proc(j), true);
 	}
@@ -155,19 +156,19 @@ job_free(struct job *j)
 }
 
 bool
-job_free_slot(const struct job *j)
+slot_is_free(const struct slot *j)
 {
-	return j->state == JOB_FREE;
+	return j->state == SLOT_FREE;
 }
 
 bool
-job_running(const struct job *j)
+slot_running(const struct slot *j)
 {
-	return j->state == JOB_RUNNING;
+	return j->state == SLOT_RUNNING;
 }
 
 char *
-job_absolute(const char *path)
+extract_absolute(const char *path)
 {
 	char cwd[PATH_MAX];
 	size_t size;
@@ -184,11 +185,11 @@ job_absolute(const char *path)
 }
 
 static void
-fail(struct job *j, const char *code, bool retryable, const char *fmt, ...)
+fail(struct slot *j, const char *code, bool retryable, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 static void
-fail(struct job *j, const char *code, bool retryable, const char *fmt, ...)
+fail(struct slot *j, const char *code, bool retryable, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -197,7 +198,7 @@ fail(struct job *j, const char *code, bool retryable, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(j->message, sizeof j->message, fmt, ap);
 	va_end(ap);
-	j->state = JOB_DONE;
+	j->state = SLOT_DONE;
 }
 
 /*
@@ -205,7 +206,7 @@ fail(struct job *j, const char *code, bool retryable, const char *fmt, ...)
  * worker that went away while idle (EPIPE) is replaced once.
  */
 static int
-start_on_worker(struct job *j)
+start_on_worker(struct slot *j)
 {
 	int tries;
 
@@ -229,7 +230,7 @@ start_on_worker(struct job *j)
 }
 
 static bool
-start_converter(struct job *j)
+start_converter(struct slot *j)
 {
 	int rc;
 
@@ -250,14 +251,14 @@ start_converter(struct job *j)
 		return false;
 	}
 	j->deadline = clock_monotonic() + j->o->timeout;
-	j->state = JOB_RUNNING;
+	j->state = SLOT_RUNNING;
 	gz_stats.inflight++;
 	return true;
 }
 
 /* The checks before any converter runs; false when the record is done. */
 static bool
-admit(struct job *j)
+admit(struct slot *j)
 {
 	struct detect_result d;
 
@@ -307,13 +308,13 @@ admit(struct job *j)
 }
 
 bool
-job_start(struct job *j, jv rec)
+slot_start(struct slot *j, jv rec)
 {
 	const char *file = NULL, *code = NULL;
 	char why[200];
 
 	j->rec = rec;
-	j->state = JOB_DONE;
+	j->state = SLOT_DONE;
 	j->code = NULL;
 	j->owns_file = false;
 	j->conv = NULL;
@@ -335,7 +336,7 @@ job_start(struct job *j, jv rec)
 	case INTAKE_FILE:
 		break;
 	}
-	j->file = job_absolute(file);
+	j->file = extract_absolute(file);
 	if (j->file == NULL) {
 		fail(j, "file_unreadable", true, "gz.file: %s",
 		    strerror(errno));
@@ -346,12 +347,12 @@ job_start(struct job *j, jv rec)
 }
 
 int
-job_pollfds(const struct job *j, struct pollfd *fds)
+slot_pollfds(const struct slot *j, struct pollfd *fds)
 {
 	const struct spawn_child *c = j->on_worker ? &j->worker : &j->child;
 	int n = 0;
 
-	if (j->state != JOB_RUNNING)
+	if (j->state != SLOT_RUNNING)
 		return 0;
 	if (c->out >= 0)
 		fds[n++] = (struct pollfd){ c->out, POLLIN, 0 };
@@ -364,7 +365,7 @@ job_pollfds(const struct job *j, struct pollfd *fds)
 
 /* Counts the characters that are not white space among new text. */
 static void
-count_text(struct job *j)
+count_text(struct slot *j)
 {
 	const unsigned char *p = (const unsigned char *)j->text.buf;
 	size_t i;
@@ -376,7 +377,7 @@ count_text(struct job *j)
 }
 
 static void
-take_output(struct job *j, const char *buf, size_t n)
+take_output(struct slot *j, const char *buf, size_t n)
 {
 	const char *p = buf, *end = buf + n;
 
@@ -400,7 +401,7 @@ take_output(struct job *j, const char *buf, size_t n)
 }
 
 static void
-take_stderr(struct job *j, const char *buf, size_t n)
+take_stderr(struct slot *j, const char *buf, size_t n)
 {
 	if (n >= ERR_KEEP) {
 		memcpy(j->err, buf + n - ERR_KEEP, ERR_KEEP);
@@ -423,7 +424,7 @@ take_stderr(struct job *j, const char *buf, size_t n)
  * goes (a line each), W_DONE's status is kept.
  */
 static void
-take_frames(struct job *j, const char *buf, size_t n)
+take_frames(struct slot *j, const char *buf, size_t n)
 {
 	while (n > 0 && !j->done_seen) {
 		size_t take;
@@ -466,7 +467,7 @@ take_frames(struct job *j, const char *buf, size_t n)
 
 /* Reads one pipe until it would block (at most a few chunks). */
 static void
-drain(struct job *j, int *fd, bool is_out)
+drain(struct slot *j, int *fd, bool is_out)
 {
 	static char buf[READ_CHUNK];
 	int rounds;
@@ -493,12 +494,12 @@ drain(struct job *j, int *fd, bool is_out)
 }
 
 double
-job_wait(const struct job *j, double now)
+slot_wait(const struct slot *j, double now)
 {
 	const struct spawn_child *c = j->on_worker ? &j->worker : &j->child;
 	double wait = -1, until;
 
-	if (j->state != JOB_RUNNING)
+	if (j->state != SLOT_RUNNING)
 		return -1;
 	/* Pipes closed, the child about to exit: its pidfd says when;
 	 * without one, look again soon. */
@@ -512,7 +513,7 @@ job_wait(const struct job *j, double now)
 
 /* The last non-empty line of the converter's stderr, cleaned for JSON. */
 static const char *
-err_line(struct job *j, char *out, size_t size)
+err_line(struct slot *j, char *out, size_t size)
 {
 	struct textclean tc;
 	size_t end = j->err_len, start;
@@ -535,7 +536,7 @@ err_line(struct job *j, char *out, size_t size)
 
 /* NUL-terminated copy of what stderr said, for spawn_outcome(). */
 static const char *
-err_text(struct job *j)
+err_text(struct slot *j)
 {
 	static char text[ERR_KEEP + 1];
 
@@ -546,7 +547,7 @@ err_text(struct job *j)
 
 /* A DOC converter that failed or crashed gets its fallback. */
 static bool
-retry_with_next(struct job *j, enum spawn_outcome outcome)
+retry_with_next(struct slot *j, enum spawn_outcome outcome)
 {
 	struct converter *next;
 
@@ -565,7 +566,7 @@ retry_with_next(struct job *j, enum spawn_outcome outcome)
 
 /* The converter has been reaped: success, a fallback, or an error. */
 static void
-settle(struct job *j)
+settle(struct slot *j)
 {
 	char line[ERR_LINE + 1], how[64];
 	enum spawn_outcome outcome;
@@ -576,7 +577,7 @@ settle(struct job *j)
 	count_text(j);
 	spawn_close(proc(j));
 	gz_stats.inflight--;
-	j->state = JOB_DONE;
+	j->state = SLOT_DONE;
 	outcome = j->cut ? SPAWN_OK : spawn_outcome(proc(j)->status,
 	    err_text(j));
 	spawn_status_string(proc(j)->status, how, sizeof how);
@@ -622,7 +623,7 @@ settle(struct job *j)
  * goes after --pdf-recycle documents, or once it ran out of memory.
  */
 static void
-settle_done(struct job *j)
+settle_done(struct slot *j)
 {
 	char line[ERR_LINE + 1], mem[32];
 	struct converter *next;
@@ -632,7 +633,7 @@ settle_done(struct job *j)
 	textclean_finish(&j->text);
 	count_text(j);
 	gz_stats.inflight--;
-	j->state = JOB_DONE;
+	j->state = SLOT_DONE;
 	snprintf(mem, sizeof mem, "%lluM", j->o->child_memory >> 20);
 	if (++j->worker_docs >= j->o->pdf_recycle || status == PTEXT_MEMORY)
 		worker_retire(j);
@@ -662,17 +663,17 @@ settle_done(struct job *j)
 }
 
 bool
-job_step(struct job *j, double now)
+slot_step(struct slot *j, double now)
 {
 	struct spawn_child *c = proc(j);
 
-	if (j->state != JOB_RUNNING)
-		return j->state == JOB_DONE;
+	if (j->state != SLOT_RUNNING)
+		return j->state == SLOT_DONE;
 	drain(j, &c->out, true);
 	drain(j, &c->err, false);
 	if (j->on_worker && j->done_seen) {
 		settle_done(j);		/* or pdftotext starts: not done */
-		return j->state == JOB_DONE;
+		return j->state == SLOT_DONE;
 	}
 	if (!j->timed_out && !j->cut && now >= j->deadline) {
 		spawn_kill(c);
@@ -685,13 +686,13 @@ job_step(struct job *j, double now)
 	 * mid-document, as a converter would. */
 	if (c->out < 0 && c->err < 0 && spawn_reap(c, false))
 		settle(j);
-	return j->state == JOB_DONE;
+	return j->state == SLOT_DONE;
 }
 
 void
-job_abandon(struct job *j)
+slot_abandon(struct slot *j)
 {
-	if (j->state != JOB_RUNNING)
+	if (j->state != SLOT_RUNNING)
 		return;
 	j->abandoned = true;
 	spawn_kill(proc(j));
@@ -701,7 +702,7 @@ job_abandon(struct job *j)
 
 /* The gz fields of an extracted record.  Consumes rec. */
 static jv
-success_fields(struct job *j, jv rec, double seconds)
+success_fields(struct slot *j, jv rec, double seconds)
 {
 	double pages = j->formfeeds > 0 ? (double)j->formfeeds : 1;
 
@@ -735,7 +736,7 @@ success_fields(struct job *j, jv rec, double seconds)
 
 /* The record of a document that failed here.  Consumes rec. */
 static jv
-error_fields(struct job *j, jv rec, double seconds)
+error_fields(struct slot *j, jv rec, double seconds)
 {
 	char who[160];
 
@@ -755,7 +756,7 @@ error_fields(struct job *j, jv rec, double seconds)
 
 /* Totals for the summary, once the record is out. */
 static void
-count_extracted(const struct job *j)
+count_extracted(const struct slot *j)
 {
 	extract_totals.extracted[j->type]++;
 	extract_totals.text_bytes += j->text_len;
@@ -769,14 +770,14 @@ count_extracted(const struct job *j)
 /* Only a file of ours in the spool goes (spoolref.c); any other is kept,
  * with a warning naming the record. */
 static void
-remove_file(struct job *j)
+remove_file(struct slot *j)
 {
 	spoolref_remove(&j->sref, strcmp(j->who, "record") == 0 ? j->file :
 	    j->who, j->file);
 }
 
 void
-job_finish(struct job *j, struct ndjson_writer *w, bool *failed)
+slot_finish(struct slot *j, struct ndjson_writer *w, bool *failed)
 {
 	double seconds = clock_monotonic() - j->started;
 
@@ -805,13 +806,13 @@ job_finish(struct job *j, struct ndjson_writer *w, bool *failed)
 	 * reader, or idle, holds no second copy of 32 MB. */
 	if (j->text.alloc > KEEP_BUFFER)
 		textclean_free(&j->text);
-	j->state = JOB_OUT;
+	j->state = SLOT_OUT;
 }
 
 bool
-job_out(struct job *j, const struct ndjson_writer *w)
+slot_out(struct slot *j, const struct ndjson_writer *w)
 {
-	if (j->state != JOB_OUT)
+	if (j->state != SLOT_OUT)
 		return false;
 	if (ndjson_writer_done(w, j->ticket)) {
 		if (j->ran)
@@ -825,6 +826,6 @@ job_out(struct job *j, const struct ndjson_writer *w)
 	spoolref_release(&j->sref);
 	free(j->file);
 	j->file = NULL;
-	j->state = JOB_FREE;
+	j->state = SLOT_FREE;
 	return true;
 }

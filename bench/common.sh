@@ -22,24 +22,28 @@ bench_cleanup() {
 }
 
 # bench_pg_start [CONF-LINE...]: a cluster in $W/pg listening only on a
-# socket in $W, with database gz created and PGHOST, PGPORT, PGUSER and
+# socket in $W/pgsock, with database gz created and PGHOST, PGPORT, PGUSER and
 # PGDATABASE exported for psql and the tools.  Extra lines go into
 # postgresql.conf.  Durability settings stay at their defaults (fsync,
 # synchronous_commit on): commits cost what they would in production.
 bench_pg_start() {
 	local line
-	[ "$(id -u)" = 0 ] && chown postgres: "$W"
+	# PostgreSQL gets folders of its own: W stays the user's, so a spool
+	# under it passes gz-fetch's ownership check.
+	mkdir -m 700 "$W/pg" "$W/pgsock"
+	[ "$(id -u)" = 0 ] && chown postgres: "$W/pg" "$W/pgsock"
 	as_pg "$pgbin/initdb" -D "$W/pg" -U postgres -A trust -E UTF8 \
 		--locale=C.UTF-8 >"$W/initdb.log" 2>&1
 	PGPORT=$(free_port)
 	{
 		echo "listen_addresses = ''"
 		echo "port = $PGPORT"
-		echo "unix_socket_directories = '$W'"
+		echo "unix_socket_directories = '$W/pgsock'"
 		echo "shared_buffers = 256MB"
 		for line in "$@"; do echo "$line"; done
 	} >>"$W/pg/postgresql.conf"
-	as_pg "$pgbin/pg_ctl" -D "$W/pg" -w -t 60 -l "$W/pg.log" start >/dev/null
-	export PGHOST="$W" PGPORT PGUSER=postgres PGDATABASE=gz
+	as_pg "$pgbin/pg_ctl" -D "$W/pg" -w -t 60 -l "$W/pgsock/pg.log" start \
+		>/dev/null
+	export PGHOST="$W/pgsock" PGPORT PGUSER=postgres PGDATABASE=gz
 	psql -X -q -d postgres -c "CREATE DATABASE gz"
 }

@@ -349,7 +349,7 @@ if pipe_r and ext_lim:
     wall = med("pipe.loopback.total")
     cores = int(machine.get("cores", "1"))
     out("The loopback pipeline took %.1f s of wall time for %s documents; its four processes "
-        "used %.1f s of CPU (gz-extract with its pdftotext children: %.1f s, gz-fetch %.1f s, "
+        "used %.1f s of CPU (gz-extract with its PDF workers: %.1f s, gz-fetch %.1f s, "
         "gz-index %.1f s, gz-list %.1f s). The extraction limit alone used %.1f s of CPU in "
         "%.1f s. The %d cores offered %.1f core-seconds during the pipeline run; the rest went to "
         "the services on the same machine (the Python S3 proxy verifying signatures, s3rver, "

@@ -57,24 +57,10 @@ T0=$(date +%s)
 say() { printf '[bench %4ss] %s\n' "$(($(date +%s) - T0))" "$*" >&2; }
 
 # ---------------------------------------------------------------- services
-pgbin=/usr/lib/postgresql/15/bin
-pids=()
-as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-	[ -d "$W/pg" ] && as_pg "$pgbin/pg_ctl" -D "$W/pg" -m immediate -w stop \
-		>/dev/null 2>&1 || true
-	rm -rf "$W"
-}
-trap cleanup EXIT
+. "$bench/common.sh"
+trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-	$PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 wait_for() {
 	local i
 	for i in $(seq 1 200); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
@@ -83,22 +69,8 @@ wait_for() {
 }
 
 start_pg() {
-	[ "$(id -u)" = 0 ] && chown postgres: "$W"
-	as_pg "$pgbin/initdb" -D "$W/pg" -U postgres -A trust -E UTF8 \
-		--locale=C.UTF-8 >"$raw/initdb.log" 2>&1
-	# Durability settings left at their defaults (fsync, synchronous_commit
-	# on): per-row UPDATEs pay for their commits as they would in production.
-	cat >>"$W/pg/postgresql.conf" <<-CONF
-	listen_addresses = ''
-	port = $(free_port)
-	unix_socket_directories = '$W'
-	max_connections = 60
-	shared_buffers = 256MB
-	CONF
-	as_pg "$pgbin/pg_ctl" -D "$W/pg" -w -t 60 -l "$W/pg.log" start >/dev/null
-	PGPORT=$(sed -n 's/^port = //p' "$W/pg/postgresql.conf" | tail -n 1)
-	export PGHOST="$W" PGPORT PGUSER=postgres PGDATABASE=gz
-	psql -X -q -d postgres -c "CREATE DATABASE gz" -c "CREATE DATABASE gzbig"
+	bench_pg_start "max_connections = 60"
+	psql -X -q -d postgres -c "CREATE DATABASE gzbig"
 	for db in gz gzbig; do
 		psql -X -q -d $db -v ON_ERROR_STOP=1 -f "$root/tests/fixtures/schema.sql"
 	done

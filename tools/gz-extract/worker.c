@@ -217,8 +217,16 @@ worker_main(void)
 
 /* gz-extract's own binary, whatever it is called and wherever it lies. */
 static char *const worker_argv[] = { "gz-extract", "--pdf-worker", NULL };
-static char *const worker_env[] = { "PATH=/usr/bin:/bin", "LC_ALL=C.UTF-8",
+static char *worker_env[] = { "PATH=/usr/bin:/bin", "LC_ALL=C.UTF-8", NULL,
 	NULL };
+/*
+ * Under AddressSanitizer no address-space limit can apply (its shadow memory
+ * reserves terabytes), so the sanitize build bounds a worker's resident
+ * memory through ASan itself: past the limit allocations fail, and poppler's
+ * bad_alloc ends the document with memory_limit, as RLIMIT_AS does in a
+ * release build.
+ */
+static char asan_options[128];
 
 int
 worker_start(struct spawn_child *c, const struct extract_options *o)
@@ -229,6 +237,12 @@ worker_start(struct spawn_child *c, const struct extract_options *o)
 		.open_files = 64,
 	};
 
+	if (spawn_sanitized() && o->child_memory > 0) {
+		snprintf(asan_options, sizeof asan_options, "ASAN_OPTIONS="
+		    "soft_rss_limit_mb=%llu:allocator_may_return_null=1",
+		    o->child_memory >> 20);
+		worker_env[2] = asan_options;
+	}
 	return spawn_exec_fed(c, "/proc/self/exe", worker_argv, worker_env,
 	    &limits);
 }

@@ -474,7 +474,11 @@ claims_expired() {
 	run -0 --separate-stderr gz-list --claim --worker live --page-size 100 --lease 1s --progress 0
 	assert_equal "$(echo "$output" | jq -r .id | sort -u | wc -l)" 30
 	run -0 gz-list --claims
-	assert_line --regexp '^live +30 +0 +0 '
+	# All 30 are live's now, none released; its 1 s lease may already have
+	# run out when --claims looks on a loaded machine, so held or expired.
+	echo "$output" | awk '$1 == "live" && $2 + $3 == 30 && $4 == 0 { ok = 1 }
+		END { exit !ok }'
+	refute_line --regexp '^dead '
 }
 
 rows_locked_elsewhere() {

@@ -54,7 +54,11 @@ CXX     ?= c++
 CXXFLAGS ?=
 CXXFLAGS += -std=c++17 -Wall -Wextra -Werror -g $(SANFLAGS) -Ilib \
 	   $(shell pkg-config --cflags poppler-cpp 2>/dev/null)
-LDLIBS_gz-extract = $(shell pkg-config --libs poppler-cpp 2>/dev/null)
+# gz-extract's OCR (ocr.c): libtesseract's C API, and leptonica for images.
+LDLIBS_gz-extract = $(shell pkg-config --libs poppler-cpp tesseract lept \
+	2>/dev/null)
+$(BUILD)/tools/gz-extract/ocr.o: CFLAGS += $(shell pkg-config --cflags \
+	tesseract lept 2>/dev/null)
 LDFLAGS += $(SANFLAGS)
 
 LIB_SRC  = $(wildcard lib/*.c)

@@ -136,6 +136,12 @@ metrics_render(char *buf, size_t size)
 	    "Attempts beyond the first.", (double)gz_stats.retries);
 	add_metric(&t, "gz_inflight", "gauge",
 	    "Work started and not yet finished.", (double)gz_stats.inflight);
+	if (gz_stats.has_ocr) {
+		add_metric(&t, "gz_ocr_pages_total", "counter",
+		    "Pages recognised by OCR.", (double)gz_stats.ocr_pages);
+		add_metric(&t, "gz_ocr_seconds_total", "counter",
+		    "Seconds documents spent in OCR.", gz_stats.ocr_seconds);
+	}
 	add_metric(&t, "gz_rss_bytes", "gauge",
 	    "Resident set size of the process.", (double)rss_current_bytes());
 	add_metric(&t, "gz_peak_rss_bytes", "gauge",

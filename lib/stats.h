@@ -25,6 +25,9 @@ struct gz_stats {
 	uint64_t bytes;		/* payload bytes this stage moved */
 	uint64_t retries;	/* attempts beyond the first */
 	int64_t inflight;	/* work started and not finished */
+	uint64_t ocr_pages;	/* gz-extract: pages recognised by OCR */
+	double ocr_seconds;	/* ... and the seconds it took */
+	int has_ocr;		/* gz-extract: report the two above */
 	double started;		/* monotonic seconds at log_init */
 	/* per-record durations; bounds in stats_duration_bounds */
 	uint64_t duration_counts[STATS_DURATION_BUCKETS + 1];

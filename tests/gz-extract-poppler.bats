@@ -6,6 +6,9 @@ load helpers/common
 FIX="$GZ_ROOT/tests/fixtures/gazettes"
 GZX="$GZ_ROOT/tests/fixtures/gz-extract"
 HEAVY="$GZX/heavy.pdf"	# ~15 s of CPU for poppler: time to look at a worker
+# The engines are compared on their text layers; OCR is tested in
+# tests/gz-extract-ocr.bats.
+export GZ_OCR=never
 
 setup() {
 	export GZ_SPOOL="$BATS_TEST_TMPDIR/spool"

@@ -6,6 +6,9 @@ load helpers/common
 # These tests pin the reference engine, pdftotext, whose process they fake
 # or watch; tests/gz-extract-poppler.bats covers the default engine.
 export GZ_PDF_ENGINE=pdftotext
+# And no OCR: a scan keeps its empty text and gz.ocr_needed, an image is
+# unsupported_type; tests/gz-extract-ocr.bats tests OCR.
+export GZ_OCR=never
 
 FIX="$GZ_ROOT/tests/fixtures/gazettes"
 GZX="$GZ_ROOT/tests/fixtures/gz-extract"	# made by make-fixtures.sh there

@@ -10,6 +10,7 @@ PACKAGES="
 build-essential pkg-config clang libclang-rt-14-dev
 libcurl4-openssl-dev libpq-dev libjq-dev libmagic-dev zlib1g-dev
 libzip-dev libxml2-dev libssl-dev libpoppler-cpp-dev libpcre2-dev
+libtesseract-dev libleptonica-dev tesseract-ocr-por
 postgresql-15 postgresql-client-15
 poppler-utils catdoc antiword odt2txt docx2txt file
 bats bats-assert bats-support bats-file jq curl

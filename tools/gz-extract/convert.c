@@ -18,6 +18,10 @@
  * workers of worker.c instead: the same text as pdftotext's, without a
  * process started per document.
  *
+ *   IMAGE (JPEG, PNG, TIFF) and the pages of a PDF that have no text layer
+ *         are recognised by tesseract (--ocr), in the same workers: the
+ *         converter "tesseract" below.
+ *
  * Programs are resolved to absolute paths once, at start-up.  pdftotext
  * is required when it is the PDF engine (gz-extract exits 2 without it); a
  * missing antiword or catdoc only fails the records that need it, with
@@ -36,7 +40,7 @@
 #include <unistd.h>
 
 enum { CONV_POPPLER, CONV_PDFTOTEXT, CONV_ANTIWORD, CONV_CATDOC, CONV_DOCX, CONV_ODT,
-	CONV_TXT, CONV_COUNT };
+	CONV_TXT, CONV_TESSERACT, CONV_COUNT };
 
 static struct converter converters[CONV_COUNT] = {
 	[CONV_POPPLER] = { "poppler", NULL, NULL, "", true, true },
@@ -46,6 +50,7 @@ static struct converter converters[CONV_COUNT] = {
 	[CONV_DOCX] = { "builtin:docx", NULL, builtin_docx, "", true },
 	[CONV_ODT] = { "builtin:odt", NULL, builtin_odt, "", true },
 	[CONV_TXT] = { "builtin:txt", NULL, builtin_txt, "", true },
+	[CONV_TESSERACT] = { "tesseract", NULL, NULL, "", false, true, true },
 };
 
 /* Per type, the converters in the order they are tried (-1 ends). */
@@ -56,7 +61,13 @@ static int chain[DOC_NTYPES][3] = {
 	[DOC_DOCX] = { CONV_DOCX, -1 },
 	[DOC_ODT] = { CONV_ODT, -1 },
 	[DOC_TXT] = { CONV_TXT, -1 },
+	[DOC_IMAGE] = { CONV_TESSERACT, -1 },
 };
+
+/* Where libtesseract looks for its models when TESSDATA_PREFIX is unset
+ * (Debian's tesseract-ocr-por installs there). */
+#define TESSDATA_DEFAULT "/usr/share/tesseract-ocr/5/tessdata"
+static enum ocr_mode ocr_mode;
 
 /*
  * No variable of ours reaches a converter (gz's style: no secrets in a
@@ -104,8 +115,24 @@ find_program(const char *name, char *out, size_t size)
 	}
 }
 
+/* tesseract's model for OCR_LANGUAGE is a readable file. */
+static bool
+find_ocr_model(void)
+{
+	const char *dir = getenv("TESSDATA_PREFIX");
+	char path[PATH_MAX];
+
+	if (dir == NULL || *dir == '\0')
+		dir = TESSDATA_DEFAULT;
+	snprintf(path, sizeof path, "%s/%s.traineddata", dir, OCR_LANGUAGE);
+	if (access(path, R_OK) != 0)
+		return false;
+	log_debug("tesseract: %s", path);
+	return true;
+}
+
 bool
-convert_init(enum pdf_engine engine)
+convert_init(enum pdf_engine engine, enum ocr_mode ocr)
 {
 	int i;
 
@@ -132,7 +159,29 @@ convert_init(enum pdf_engine engine)
 		    "install poppler-utils)");
 		return false;
 	}
+	ocr_mode = ocr;
+	converters[CONV_TESSERACT].available = ocr != OCR_NEVER &&
+	    find_ocr_model();
+	if (ocr == OCR_ALWAYS && !converters[CONV_TESSERACT].available) {
+		log_error("--ocr=always: tesseract's %s model is not in %s "
+		    "(Debian: apt-get install tesseract-ocr-%s)", OCR_LANGUAGE,
+		    getenv("TESSDATA_PREFIX") ? "$TESSDATA_PREFIX" :
+		    TESSDATA_DEFAULT, OCR_LANGUAGE);
+		return false;
+	}
 	return true;
+}
+
+bool
+convert_ocr_on(void)
+{
+	return converters[CONV_TESSERACT].available;
+}
+
+struct converter *
+convert_ocr(void)
+{
+	return &converters[CONV_TESSERACT];
 }
 
 void
@@ -144,6 +193,11 @@ convert_report(void)
 		    "will fail with extractor_missing");
 	else if (!converters[CONV_ANTIWORD].available)
 		log_warn("antiword is not on PATH: .doc files go to catdoc");
+	if (ocr_mode == OCR_AUTO && !converters[CONV_TESSERACT].available)
+		log_warn("tesseract's %s model is not installed (Debian: "
+		    "tesseract-ocr-%s): scanned pages keep their empty text "
+		    "and gz.ocr_needed, images fail with unsupported_type",
+		    OCR_LANGUAGE, OCR_LANGUAGE);
 }
 
 struct converter *

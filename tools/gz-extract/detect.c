@@ -51,7 +51,7 @@ const char *
 detect_type_name(enum doc_type type)
 {
 	static const char *const names[DOC_NTYPES] = {
-		"other", "pdf", "doc", "docx", "odt", "txt"
+		"other", "pdf", "doc", "docx", "odt", "txt", "image"
 	};
 
 	return type < DOC_NTYPES ? names[type] : "other";
@@ -115,6 +115,10 @@ type_of(const char *mime)
 		return DOC_DOCX;
 	if (has_prefix(mime, "application/vnd.oasis.opendocument.text"))
 		return DOC_ODT;
+	/* A scanned page sent as a picture: for tesseract (--ocr). */
+	if (strcmp(mime, "image/jpeg") == 0 || strcmp(mime, "image/png") == 0 ||
+	    strcmp(mime, "image/tiff") == 0)
+		return DOC_IMAGE;
 	/* Plain text whatever libmagic guessed it to be (text/x-c...), but
 	 * not markup, which would come out as tags. */
 	if (has_prefix(mime, "text/") && strcmp(mime, "text/html") != 0 &&

@@ -8,7 +8,10 @@
  *              converter, collect, record
  *   detect.c   the type by content (libmagic)
  *   convert.c  which converter for which type, and how it is started
- *   worker.c   the PDF engine's long-lived workers (poppler_text.cc)
+ *   worker.c   the PDF engine's long-lived workers (poppler_text.cc),
+ *              which also recognise scanned pages and images (ocr.c)
+ *   ocrpages.c which pages of a document to recognise, and its text once
+ *              they are
  *   builtin.c  TXT (charset to UTF-8) and the forked built-in converters
  *   xmltext.c  DOCX and ODT text through libzip and libxml2
  *   output.c   queueing a record whose source_text is streamed from a buffer
@@ -33,7 +36,21 @@
 enum pdf_engine { PDF_POPPLER, PDF_PDFTOTEXT };
 
 enum doc_type { DOC_NONE, DOC_PDF, DOC_DOC, DOC_DOCX, DOC_ODT, DOC_TXT,
-	DOC_NTYPES };
+	DOC_IMAGE, DOC_NTYPES };
+
+/* --ocr: which pages tesseract reads */
+enum ocr_mode { OCR_AUTO, OCR_NEVER, OCR_ALWAYS };
+#define OCR_LANGUAGE "por"	/* tesseract's model: Portuguese */
+/* Resolution pages are rendered at: what tesseract's models were trained
+ * on, and small print in two-column gazettes needs. */
+#define OCR_DPI 300
+#define OCR_MAX_PAGES_LIMIT 10000	/* highest --ocr-max-pages */
+/*
+ * A page with fewer non-space characters than this has no real text
+ * layer: a scan, or a header stamped on one.  A typed gazette page holds
+ * thousands.
+ */
+#define OCR_MIN_CHARS_PER_PAGE 16
 
 struct extract_options {
 	int jobs;			/* children at once */
@@ -42,6 +59,9 @@ struct extract_options {
 	size_t max_text_bytes;		/* source_text cap */
 	enum pdf_engine pdf_engine;
 	unsigned pdf_recycle;		/* documents per PDF worker */
+	enum ocr_mode ocr;
+	unsigned ocr_max_pages;		/* pages recognised per document */
+	int ocr_jobs;			/* documents in OCR at once */
 	bool keep;			/* keep files once extracted */
 	bool keep_failed;		/* ... and of failed ones */
 	const char *spool;		/* --spool, or NULL: $GZ_SPOOL... */
@@ -54,12 +74,15 @@ struct extract_totals {
 	unsigned long extracted[DOC_NTYPES];
 	unsigned long unsupported;
 	unsigned long ocr_needed;
+	unsigned long ocr_documents;	/* with pages recognised */
+	unsigned long long ocr_pages;
+	double ocr_seconds;
 	unsigned long long pages;
 	unsigned long long text_bytes;
 };
 extern struct extract_totals extract_totals;
 
-/* options.c: fills o from the command line (and GZ_PDF_ENGINE); exits 2
+/* options.c: fills o from the command line (and GZ_PDF_ENGINE, GZ_OCR); exits 2
  * on a bad or conflicting option, 0 after --help or --version. */
 void extract_options_parse(int argc, char **argv, struct extract_options *o);
 
@@ -86,10 +109,16 @@ struct converter {
 	char path[4096];		/* the program's absolute path */
 	bool available;
 	bool worker;			/* a PDF worker's (worker.c) */
+	bool ocr;			/* tesseract, in a PDF worker */
 };
-/* Finds the programs on $PATH; false when the PDF engine is pdftotext and
- * pdftotext is missing. */
-bool convert_init(enum pdf_engine engine);
+/* Finds the programs on $PATH and tesseract's model; false when the PDF
+ * engine is pdftotext and pdftotext is missing, or --ocr=always and the
+ * model is missing. */
+bool convert_init(enum pdf_engine engine, enum ocr_mode ocr);
+/* tesseract's Portuguese model was found at start-up (and --ocr allows). */
+bool convert_ocr_on(void);
+/* The converter that recognises pages (tesseract). */
+struct converter *convert_ocr(void);
 /* The converter to try for type, attempt 0 first; NULL when none left. */
 struct converter *convert_pick(enum doc_type type, int attempt);
 /* Starts conv on file (absolute).  0, or -1 with errno set. */
@@ -100,7 +129,8 @@ int convert_start(struct converter *conv, enum doc_type type,
 void convert_report(void);
 
 /* worker.c: frame types of the protocol described there. */
-enum { W_REQ_TEXT = 1, W_TEXT, W_NOTE, W_DONE };
+enum { W_REQ_TEXT = 1, W_TEXT, W_NOTE, W_DONE, W_REQ_OCR, W_PAGE };
+enum { OCR_PDF, OCR_IMAGE };	/* what W_REQ_OCR recognises */
 /* The worker's side: serves requests on stdin until EOF; exit status. */
 int worker_main(void);
 /* Starts a worker under the converters' limits.  0, or -1 with errno. */
@@ -108,6 +138,54 @@ int worker_start(struct spawn_child *c, const struct extract_options *o);
 /* Asks the worker c for file's text.  0, or -1 with errno (EPIPE: gone). */
 int worker_request(struct spawn_child *c, const char *file,
     const struct extract_options *o);
+/* Asks the worker c to recognise pages of file (a PDF's pages listed, or an
+ * image file's first npages).  0, or -1 with errno (EPIPE: gone). */
+int worker_ocr_request(struct spawn_child *c, const char *file, bool image,
+    const uint32_t *pages, uint32_t npages, const struct extract_options *o);
+
+/* ocr.c, in a worker: libtesseract with OCR_LANGUAGE, loaded on first use.
+ * Texts are malloc'd UTF-8; NULL when the image could not be read. */
+bool ocr_ready(void);
+char *ocr_gray(const unsigned char *pixels, int width, int height,
+    int stride, int dpi);
+/* Pages in an image file: a TIFF's count, 1 for others; 0 unreadable. */
+unsigned ocr_image_pages(const char *path);
+char *ocr_image_page(const char *path, unsigned page);
+
+/* ocrpages.c: a document's pages for OCR (see there). */
+struct ocr_pages {
+	struct ocr_page_text {		/* a page of the converter's text */
+		size_t end;		/* just past its \f */
+		size_t nonspace;	/* its non-space characters */
+	} *page;
+	size_t npages, alloc;
+	uint32_t *wanted;		/* pages to recognise, ascending */
+	unsigned nwanted, skipped;	/* skipped: over --ocr-max-pages */
+	struct ocr_done {		/* a page recognised */
+		uint32_t page;
+		size_t start, end;	/* its text in .text */
+	} *done;
+	size_t ndone, done_alloc;
+	uint32_t current;		/* the page being recognised */
+	uint32_t file_pages;		/* an image file's page count */
+	double seconds;			/* spent recognising */
+	struct textclean text;		/* the recognised pages' text */
+};
+void ocrp_init(struct ocr_pages *p, size_t max_text_bytes);
+void ocrp_reset(struct ocr_pages *p);
+void ocrp_free(struct ocr_pages *p);
+/* The converter's text has a page ending at end, with nonspace
+ * characters that are not white space. */
+void ocrp_page_end(struct ocr_pages *p, size_t end, size_t nonspace);
+/* Picks the pages to recognise (at most most); how many. */
+unsigned ocrp_choose(struct ocr_pages *p, enum ocr_mode mode, unsigned most);
+/* W_PAGE: page's recognised text comes next. */
+void ocrp_begin_page(struct ocr_pages *p, uint32_t page, uint32_t file_pages);
+/* W_TEXT of the page begun last. */
+void ocrp_take(struct ocr_pages *p, const char *buf, size_t len);
+/* Replaces text by itself with each recognised page in its page's place;
+ * false when memory ran out (text unchanged). */
+bool ocrp_splice(struct ocr_pages *p, struct textclean *text);
 
 /* builtin.c and xmltext.c: run in a forked child; stdout is the text. */
 struct builtin_job {
@@ -148,6 +226,9 @@ struct slot *slot_new(const struct extract_options *o);
 void slot_free(struct slot *j);
 bool slot_is_free(const struct slot *j);
 bool slot_running(const struct slot *j);
+/* Its pages are being recognised: it holds an --ocr-jobs place, not one
+ * of --jobs. */
+bool slot_recognising(const struct slot *j);
 /*
  * Takes rec (consumed) into a free slot.  True when a converter was
  * started; false when the record is already done (passed through or

@@ -31,7 +31,8 @@ summary(void)
 			n += (size_t)snprintf(extra + n, sizeof extra - n,
 			    "%s %lu, ", detect_type_name(i), t->extracted[i]);
 	snprintf(extra + n, sizeof extra - n, "unsupported %lu; %llu pages, "
-	    "%lu ocr_needed, %s of text", t->unsupported, t->pages,
+	    "%llu recognised in %.1f s, %lu ocr_needed, %s of text",
+	    t->unsupported, t->pages, t->ocr_pages, t->ocr_seconds,
 	    t->ocr_needed,
 	    format_bytes((double)t->text_bytes, text, sizeof text));
 	progress_summary(extra);
@@ -46,6 +47,8 @@ main(int argc, char **argv)
 		.max_text_bytes = 32u << 20,
 		.pdf_engine = PDF_POPPLER,
 		.pdf_recycle = 200,
+		.ocr = OCR_AUTO,
+		.ocr_max_pages = 500,
 	};
 	char why[600];
 	int status;
@@ -58,6 +61,8 @@ main(int argc, char **argv)
 	extract_options_parse(argc, argv, &o);
 	if (o.jobs == 0)
 		o.jobs = spawn_cpu_count();
+	if (o.ocr_jobs == 0)
+		o.ocr_jobs = o.jobs / 2 > 1 ? o.jobs / 2 : 1;
 	/* Checked before the first record, like gz-fetch does: a spool
 	 * someone else could write to is refused (not needed with FILE
 	 * operands, which are never deleted). */
@@ -68,11 +73,14 @@ main(int argc, char **argv)
 	}
 	if (!detect_init())
 		return EXIT_USAGE;
-	if (!convert_init(o.pdf_engine)) {
+	if (!convert_init(o.pdf_engine, o.ocr)) {
 		detect_free();
 		return EXIT_USAGE;
 	}
 	convert_report();
+	if (!convert_ocr_on())
+		o.ocr_jobs = 0;		/* no document will need a place */
+	gz_stats.has_ocr = 1;
 	sig_install();
 	log_debug("%d jobs, timeout %g s, child memory %llu MiB, text cap "
 	    "%zu bytes", o.jobs, o.timeout, o.child_memory >> 20,

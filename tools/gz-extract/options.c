@@ -13,7 +13,8 @@
 enum {
 	OPT_JOBS = CLI_OPT_TOOL_BASE, OPT_TIMEOUT, OPT_CHILD_MEMORY,
 	OPT_MAX_TEXT_BYTES, OPT_KEEP, OPT_KEEP_FAILED, OPT_SPOOL,
-	OPT_PDF_ENGINE, OPT_PDF_RECYCLE
+	OPT_PDF_ENGINE, OPT_PDF_RECYCLE, OPT_OCR, OPT_OCR_MAX_PAGES,
+	OPT_OCR_JOBS
 };
 
 static const struct option long_options[] = {
@@ -26,6 +27,9 @@ static const struct option long_options[] = {
 	{ "spool", required_argument, NULL, OPT_SPOOL },
 	{ "pdf-engine", required_argument, NULL, OPT_PDF_ENGINE },
 	{ "pdf-recycle", required_argument, NULL, OPT_PDF_RECYCLE },
+	{ "ocr", required_argument, NULL, OPT_OCR },
+	{ "ocr-max-pages", required_argument, NULL, OPT_OCR_MAX_PAGES },
+	{ "ocr-jobs", required_argument, NULL, OPT_OCR_JOBS },
 	CLI_INPUT_OPTIONS,
 	CLI_COMMON_OPTIONS,
 	{ NULL, 0, NULL, 0 }
@@ -40,7 +44,9 @@ help(void)
 "Read records carrying gz.file, write them with source_text: the text of\n"
 "the file, valid UTF-8, page breaks kept as \\f.  The type comes from the\n"
 "content (libmagic): PDF (poppler, or pdftotext), DOC (antiword, then\n"
-"catdoc), DOCX, ODT and TXT (built in).  Records leave as their documents finish.\n"
+"catdoc), DOCX, ODT and TXT (built in); scanned pages and images (JPEG,\n"
+"PNG, TIFF) through tesseract OCR, in Portuguese.  Records leave as their\n"
+"documents finish.\n"
 "With FILE operands, print a record for each FILE instead of reading\n"
 "stdin (and never delete them).\n"
 "\n"
@@ -58,6 +64,16 @@ help(void)
 "                         pdftotext process per document (same text)\n"
 "      --pdf-recycle=N    documents a PDF worker does before it is\n"
 "                         replaced (200)\n"
+"\n"
+"OCR:\n"
+"      --ocr=WHEN         auto: recognise the PDF pages with next to no\n"
+"                         text layer, and images (default, or $GZ_OCR);\n"
+"                         always: every page; never: no OCR\n"
+"      --ocr-max-pages=N  pages recognised per document; past them the\n"
+"                         record gets gz.ocr_warning (500)\n"
+"      --ocr-jobs=N       documents in OCR at once, besides --jobs (half\n"
+"                         of --jobs, at least 1); --timeout applies to\n"
+"                         each page recognised\n"
 "\n"
 "Spool files:\n"
 "      --spool=DIR        gz-fetch's spool: the only folder files are ever\n"
@@ -80,6 +96,19 @@ help(void)
 "See gz-extract(1).\n");
 }
 
+static enum ocr_mode
+ocr_mode(const char *what, const char *name)
+{
+	if (strcmp(name, "auto") == 0)
+		return OCR_AUTO;
+	if (strcmp(name, "never") == 0)
+		return OCR_NEVER;
+	if (strcmp(name, "always") == 0)
+		return OCR_ALWAYS;
+	cli_usage_error("%s: auto, never or always, not '%s'", what, name);
+	return OCR_AUTO;
+}
+
 static enum pdf_engine
 pdf_engine(const char *what, const char *name)
 {
@@ -94,8 +123,8 @@ pdf_engine(const char *what, const char *name)
 void
 extract_options_parse(int argc, char **argv, struct extract_options *o)
 {
-	const char *env = getenv("GZ_PDF_ENGINE");
-	bool engine_set = false, recycle_set = false;
+	const char *env = getenv("GZ_PDF_ENGINE"), *ocr_env = getenv("GZ_OCR");
+	bool engine_set = false, recycle_set = false, ocr_set = false;
 
 	int opt;
 
@@ -134,6 +163,18 @@ extract_options_parse(int argc, char **argv, struct extract_options *o)
 			    optarg, 1, 1000000);
 			recycle_set = true;
 			break;
+		case OPT_OCR:
+			o->ocr = ocr_mode("--ocr", optarg);
+			ocr_set = true;
+			break;
+		case OPT_OCR_MAX_PAGES:
+			o->ocr_max_pages = (unsigned)cli_number("ocr-max-pages",
+			    optarg, 1, OCR_MAX_PAGES_LIMIT);
+			break;
+		case OPT_OCR_JOBS:
+			o->ocr_jobs = (int)cli_number("ocr-jobs", optarg, 1,
+			    1024);
+			break;
 		default:
 			cli_common_option(opt, optarg, help);
 		}
@@ -146,6 +187,8 @@ extract_options_parse(int argc, char **argv, struct extract_options *o)
 	/* The variable only when the option did not say. */
 	if (!engine_set && env != NULL && *env != '\0')
 		o->pdf_engine = pdf_engine("GZ_PDF_ENGINE", env);
+	if (!ocr_set && ocr_env != NULL && *ocr_env != '\0')
+		o->ocr = ocr_mode("GZ_OCR", ocr_env);
 	if (optind < argc) {
 		o->files = argv + optind;
 		o->nfiles = argc - optind;

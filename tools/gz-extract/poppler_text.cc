@@ -5,8 +5,10 @@
 #include <poppler-document.h>
 #include <poppler-global.h>
 #include <poppler-page.h>
+#include <poppler-page-renderer.h>
 
 #include <climits>
+#include <cmath>
 #include <memory>
 #include <new>
 #include <string>
@@ -90,6 +92,44 @@ pages_text(poppler::document &doc, ptext_page_fn page_fn, void *ctx)
 	return PTEXT_OK;
 }
 
+// The resolution page is rendered at: dpi, or less for a page whose image
+// would pass PTEXT_MAX_PIXELS (a poster-sized page at 300 dpi).
+double
+render_dpi(poppler::page &page, int dpi)
+{
+	poppler::rectf box = page.page_rect(poppler::crop_box);
+	double inches2 = box.width() / 72.0 * box.height() / 72.0;
+	double most = inches2 > 0 ? std::sqrt(PTEXT_MAX_PIXELS / inches2) : dpi;
+
+	return most < dpi ? std::floor(most) : dpi;
+}
+
+int
+render_one(poppler::document &doc, unsigned number, int dpi,
+    ptext_image_fn image_fn, void *ctx)
+{
+	std::unique_ptr<poppler::page> page;
+	poppler::page_renderer renderer;
+	poppler::image img;
+	double res = dpi;
+
+	if (number >= 1 && number <= (unsigned)doc.pages())
+		page.reset(doc.create_page((int)number - 1));
+	if (page) {
+		res = render_dpi(*page, dpi);
+		renderer.set_image_format(poppler::image::format_gray8);
+		renderer.set_render_hint(poppler::page_renderer::antialiasing);
+		renderer.set_render_hint(
+		    poppler::page_renderer::text_antialiasing);
+		img = renderer.render_page(page.get(), res, res);
+	}
+	if (!img.is_valid())
+		return image_fn(ctx, number, nullptr, 0, 0, 0, (int)res);
+	return image_fn(ctx, number,
+	    reinterpret_cast<const unsigned char *>(img.const_data()),
+	    img.width(), img.height(), img.bytes_per_row(), (int)res);
+}
+
 } // namespace
 
 extern "C" int
@@ -126,6 +166,31 @@ ptext_extract(const char *data, size_t len, ptext_page_fn page_fn, void *ctx)
 		if (cropped(*doc))
 			return PTEXT_CROPPED;
 		return pages_text(*doc, page_fn, ctx);
+	} catch (const std::bad_alloc &) {
+		return PTEXT_MEMORY;
+	} catch (...) {
+		return PTEXT_FAILED;
+	}
+}
+
+extern "C" enum ptext_status
+ptext_render(const char *data, size_t len, const unsigned *pages,
+    size_t npages, int dpi, ptext_image_fn image_fn, void *ctx)
+{
+	try {
+		if (len > (size_t)INT_MAX)
+			throw std::bad_alloc();
+		std::unique_ptr<poppler::document> doc(
+		    poppler::document::load_from_raw_data(data, (int)len));
+
+		if (!doc)
+			return PTEXT_FAILED;
+		if (doc->is_locked())
+			return PTEXT_PASSWORD;
+		for (size_t i = 0; i < npages; i++)
+			if (render_one(*doc, pages[i], dpi, image_fn, ctx) != 0)
+				return PTEXT_STOPPED;
+		return PTEXT_OK;
 	} catch (const std::bad_alloc &) {
 		return PTEXT_MEMORY;
 	} catch (...) {

@@ -1,5 +1,6 @@
 /*
- * run — the event loop: one process, --jobs converters at once, one poll()
+ * run — the event loop: one process, --jobs converters at once (and
+ * --ocr-jobs documents in OCR besides), one poll()
  * over their stdout and stderr pipes, stdin (when a slot is free), stdout
  * (while records wait in the writer) and the signal wake-up pipe.  Records
  * leave in the order their documents finish.
@@ -35,11 +36,11 @@
  */
 #define OUT_HIGH_WATER (1u << 20)
 
-struct extract_totals extract_totals;
 
 struct run {
 	const struct extract_options *o;
 	struct slot **slots;
+	int nslots;			/* --jobs + --ocr-jobs */
 	struct pollfd *fds;
 	struct ndjson_reader *reader;	/* NULL in FILE... mode */
 	struct ndjson_writer *out;	/* stdout */
@@ -79,7 +80,7 @@ put_out(struct run *r)
 
 	if (ndjson_writer_flush(r->out) != 0 && !r->stop)
 		write_failed(r);
-	for (i = 0; i < r->o->jobs; i++)
+	for (i = 0; i < r->nslots; i++)
 		slot_out(r->slots[i], r->out);
 }
 
@@ -108,15 +109,23 @@ next_record(struct run *r, jv *rec)
 	return NDJSON_RECORD;
 }
 
+/*
+ * A free slot, while fewer than --jobs are busy with anything but OCR: a
+ * document being recognised holds an --ocr-jobs place instead, so a long
+ * scan never holds up the text documents behind it.
+ */
 static struct slot *
 free_slot(struct run *r)
 {
-	int i;
+	struct slot *free = NULL;
+	int i, busy = 0;
 
-	for (i = 0; i < r->o->jobs; i++)
+	for (i = 0; i < r->nslots; i++)
 		if (slot_is_free(r->slots[i]))
-			return r->slots[i];
-	return NULL;
+			free = free != NULL ? free : r->slots[i];
+		else if (!slot_recognising(r->slots[i]))
+			busy++;
+	return busy < r->o->jobs ? free : NULL;
 }
 
 /* Takes records while a slot is free; failures write out at once. */
@@ -169,7 +178,7 @@ watch(struct run *r, int *timeout_ms)
 	if (ndjson_writer_events(r->out) != 0)
 		r->fds[n++] = (struct pollfd){ ndjson_writer_fd(r->out),
 		    ndjson_writer_events(r->out), 0 };
-	for (i = 0; i < r->o->jobs; i++) {
+	for (i = 0; i < r->nslots; i++) {
 		double w = slot_wait(r->slots[i], now);
 
 		n += slot_pollfds(r->slots[i], r->fds + n);
@@ -186,7 +195,7 @@ idle(const struct run *r)
 {
 	int i;
 
-	for (i = 0; i < r->o->jobs; i++)
+	for (i = 0; i < r->nslots; i++)
 		if (!slot_is_free(r->slots[i]))
 			return false;
 	return ndjson_writer_pending(r->out) == 0;
@@ -202,7 +211,7 @@ wind_down(struct run *r)
 {
 	int i;
 
-	for (i = 0; i < r->o->jobs; i++) {
+	for (i = 0; i < r->nslots; i++) {
 		if (!slot_running(r->slots[i]))
 			continue;
 		slot_abandon(r->slots[i]);
@@ -212,7 +221,7 @@ wind_down(struct run *r)
 	}
 	if (ndjson_writer_drain(r->out) != 0 && !r->stop)
 		write_failed(r);
-	for (i = 0; i < r->o->jobs; i++)
+	for (i = 0; i < r->nslots; i++)
 		slot_out(r->slots[i], r->out);
 }
 
@@ -235,7 +244,7 @@ loop(struct run *r)
 		}
 		if (sig_stop_requested())
 			break;
-		for (i = 0; i < r->o->jobs && !r->stop; i++)
+		for (i = 0; i < r->nslots && !r->stop; i++)
 			if (slot_step(r->slots[i], clock_monotonic()))
 				finish(r, r->slots[i]);
 		put_out(r);
@@ -250,12 +259,13 @@ extract_run(const struct extract_options *o)
 	struct run r = { .o = o, .status = EXIT_OK };
 	int i;
 
-	r.slots = calloc((size_t)o->jobs, sizeof *r.slots);
-	r.fds = calloc((size_t)o->jobs * 2 + 3, sizeof *r.fds);
+	r.nslots = o->jobs + o->ocr_jobs;
+	r.slots = calloc((size_t)r.nslots, sizeof *r.slots);
+	r.fds = calloc((size_t)r.nslots * 2 + 3, sizeof *r.fds);
 	r.out = ndjson_writer_new(STDOUT_FILENO, OUT_HIGH_WATER, "records");
 	if (r.slots == NULL || r.fds == NULL || r.out == NULL)
 		goto nomem;
-	for (i = 0; i < o->jobs; i++)
+	for (i = 0; i < r.nslots; i++)
 		if ((r.slots[i] = slot_new(o)) == NULL)
 			goto nomem;
 	if (o->files == NULL) {
@@ -272,7 +282,7 @@ nomem:
 	log_error("out of memory");
 	r.status = EXIT_FATAL;
 out:
-	for (i = 0; r.slots != NULL && i < o->jobs; i++)
+	for (i = 0; r.slots != NULL && i < r.nslots; i++)
 		slot_free(r.slots[i]);
 	free(r.slots);
 	free(r.fds);

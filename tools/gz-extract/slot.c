@@ -10,6 +10,13 @@
  * that crashes, overruns --timeout or runs out of memory is killed and
  * fails that document alone; the next PDF of the slot starts a new one,
  * as does the one after --pdf-recycle documents.
+ *
+ * OCR (--ocr) is a second step in the same worker: once a PDF's text layer
+ * is read, the pages with next to none are recognised by tesseract and
+ * take their places (ocrpages.c); an image file has only that step.  At
+ * most --ocr-jobs documents are being recognised at once; one that needs
+ * OCR waits in its slot for a place.  Each page recognised gets --timeout
+ * of its own, so a long scan is bounded per page, not cut at its 100th.
  */
 #include "cli.h"
 #include "extract.h"
@@ -35,12 +42,8 @@
  * that left the group (setsid) still holds them, and we stop waiting.
  */
 #define KILL_GRACE 2.0
-/*
- * A page with fewer non-space characters than this, on average, has no
- * real text layer: a scan, or a header stamped on one.  A typed gazette
- * page holds thousands.
- */
-#define OCR_MIN_CHARS_PER_PAGE 16
+/* How often a document waiting for an --ocr-jobs place looks again. */
+#define OCR_WAIT_POLL 0.05
 #define KEEP_BUFFER (1u << 20)	/* text buffers up to this are reused */
 
 /*
@@ -67,13 +70,21 @@ struct slot {
 	unsigned worker_docs;		/* documents it has done */
 	bool on_worker;		/* the document is the worker's */
 	/* Reading the worker's frames: the header so far, then the payload
-	 * bytes left; W_DONE's status. */
+	 * bytes left; the payload of W_DONE (its status) or W_PAGE. */
 	unsigned char frame_hdr[8];
 	size_t frame_have;
 	uint32_t frame_type, frame_left;
-	unsigned char done[4];
-	size_t done_have;
+	unsigned char small[8];
+	size_t small_have;
 	bool done_seen;
+	/* OCR: the document's pages, and its place among the --ocr-jobs */
+	struct ocr_pages ocr;
+	struct converter *text_conv;	/* what read the text layer */
+	size_t page_nonspace;	/* nonspace where the last page ended */
+	bool ocr_waiting;	/* needs OCR; waits for an --ocr-jobs place */
+	bool ocr_phase;		/* its worker is recognising pages */
+	bool ocr_ran;		/* pages were recognised */
+	double ocr_started;
 	struct textclean text;
 	char err[ERR_KEEP];	/* the end of the converter's stderr */
 	size_t err_len;
@@ -93,6 +104,10 @@ struct slot {
 	bool ran;		/* SLOT_OUT: extracted (not failed, not passed) */
 	size_t text_len;	/* SLOT_OUT: text bytes in the line */
 };
+
+struct extract_totals extract_totals;
+/* Documents whose pages are being recognised, of --ocr-jobs. */
+static int ocr_running;
 
 /* The process the running document is in. */
 static struct spawn_child *
@@ -121,6 +136,17 @@ worker_retire(struct slot *j)
 	j->worker_docs = 0;
 }
 
+/* The document leaves the OCR step (done, failed or dropped). */
+static void
+ocr_end(struct slot *j)
+{
+	if (!j->ocr_phase)
+		return;
+	j->ocr_phase = false;
+	ocr_running--;
+	j->ocr.seconds = clock_monotonic() - j->ocr_started;
+}
+
 struct slot *
 slot_new(const struct extract_options *o)
 {
@@ -133,6 +159,7 @@ slot_new(const struct extract_options *o)
 	j->worker = (struct spawn_child)SPAWN_CHILD_INIT;
 	j->sref.dirfd = -1;
 	textclean_init(&j->text, o->max_text_bytes);
+	ocrp_init(&j->ocr, o->max_text_bytes);
 	return j;
 }
 
@@ -143,14 +170,16 @@ slot_free(struct slot *j)
 		return;
 	if (j->state == SLOT_RUNNING || j->state == SLOT_DONE)
 		jv_free(j->rec);
-	if (j->state == SLOT_RUNNING) {
+	if (j->state == SLOT_RUNNING && !j->ocr_waiting) {
 		spawn_kill(proc(j));
 		spawn_reap(proc(j), true);
 	}
+	ocr_end(j);
 	spawn_close(&j->child);
 	worker_retire(j);
 	spoolref_release(&j->sref);
 	textclean_free(&j->text);
+	ocrp_free(&j->ocr);
 	free(j->file);
 	free(j);
 }
@@ -165,6 +194,12 @@ bool
 slot_running(const struct slot *j)
 {
 	return j->state == SLOT_RUNNING;
+}
+
+bool
+slot_recognising(const struct slot *j)
+{
+	return j->state == SLOT_RUNNING && j->ocr_phase;
 }
 
 char *
@@ -201,6 +236,18 @@ fail(struct slot *j, const char *code, bool retryable, const char *fmt, ...)
 	j->state = SLOT_DONE;
 }
 
+/* The request for the worker: the text layer, or the pages to OCR. */
+static int
+request(struct slot *j)
+{
+	bool image = j->type == DOC_IMAGE;
+
+	if (!j->ocr_phase)
+		return worker_request(&j->worker, j->file, j->o);
+	return worker_ocr_request(&j->worker, j->file, image, j->ocr.wanted,
+	    image ? j->o->ocr_max_pages : j->ocr.nwanted, j->o);
+}
+
 /*
  * Hands the file to the slot's worker, started first if there is none; a
  * worker that went away while idle (EPIPE) is replaced once.
@@ -210,7 +257,7 @@ start_on_worker(struct slot *j)
 {
 	int tries;
 
-	j->frame_have = j->done_have = 0;
+	j->frame_have = j->small_have = 0;
 	j->frame_left = 0;
 	j->done_seen = false;
 	for (tries = 0; tries < 2; tries++) {
@@ -220,7 +267,7 @@ start_on_worker(struct slot *j)
 				return -1;
 			log_debug("PDF worker %d started", (int)j->worker.pid);
 		}
-		if (worker_request(&j->worker, j->file, j->o) == 0)
+		if (request(j) == 0)
 			return 0;
 		if (errno != EPIPE)
 			return -1;
@@ -229,6 +276,52 @@ start_on_worker(struct slot *j)
 	return -1;
 }
 
+/* An --ocr-jobs place is free: the document's pages go to its worker. */
+static void
+try_ocr(struct slot *j)
+{
+	if (ocr_running >= j->o->ocr_jobs)
+		return;
+	j->ocr_waiting = false;
+	j->ocr_phase = true;
+	ocr_running++;
+	j->ocr_started = clock_monotonic();
+	j->timed_out = j->cut = false;
+	j->killed_at = 0;
+	j->on_worker = true;
+	if (start_on_worker(j) != 0) {
+		ocr_end(j);
+		fail(j, "extractor_failed", true, "cannot start %s: %s",
+		    j->conv->name, strerror(errno));
+		return;
+	}
+	j->deadline = clock_monotonic() + j->o->timeout;
+	gz_stats.inflight++;
+}
+
+/* The document needs OCR: it starts once an --ocr-jobs place is free. */
+static void
+queue_ocr(struct slot *j)
+{
+	j->text_conv = j->conv->ocr ? NULL : j->conv;
+	j->conv = convert_ocr();
+	j->state = SLOT_RUNNING;
+	j->ocr_waiting = true;
+	try_ocr(j);
+}
+
+/* A PDF's text layer is read: are there pages to recognise? */
+static void
+after_text(struct slot *j)
+{
+	if (j->type != DOC_PDF || !convert_ocr_on() || j->cut ||
+	    j->text.truncated || j->text.nomem)
+		return;
+	if (ocrp_choose(&j->ocr, j->o->ocr, j->o->ocr_max_pages) > 0)
+		queue_ocr(j);
+}
+
+/* Starts the converter j->conv; false when the document is done. */
 static bool
 start_converter(struct slot *j)
 {
@@ -237,9 +330,15 @@ start_converter(struct slot *j)
 	j->err_len = 0;
 	j->formfeeds = 0;
 	j->nonspace = j->counted = 0;
+	j->page_nonspace = 0;
+	ocrp_reset(&j->ocr);
 	j->timed_out = j->cut = false;
 	j->killed_at = 0;
 	textclean_reset(&j->text);
+	if (j->conv->ocr) {
+		queue_ocr(j);	/* an image: OCR is all there is */
+		return j->state == SLOT_RUNNING;
+	}
 	j->on_worker = j->conv->worker;
 	if (j->on_worker)
 		rc = start_on_worker(j);
@@ -292,7 +391,7 @@ admit(struct slot *j)
 		fail(j, "empty_file", false, "the file is empty");
 		return false;
 	}
-	if (d.type == DOC_NONE) {
+	if (d.type == DOC_NONE || (d.type == DOC_IMAGE && !convert_ocr_on())) {
 		extract_totals.unsupported++;
 		fail(j, "unsupported_type", false, "unsupported type %s",
 		    d.mime);
@@ -320,6 +419,8 @@ slot_start(struct slot *j, jv rec)
 	j->conv = NULL;
 	j->attempt = 0;
 	j->abandoned = j->passthrough = false;
+	j->text_conv = NULL;
+	j->ocr_waiting = j->ocr_phase = j->ocr_ran = false;
 	j->mime[0] = '\0';
 	j->started = clock_monotonic();
 	spoolref_release(&j->sref);
@@ -352,7 +453,7 @@ slot_pollfds(const struct slot *j, struct pollfd *fds)
 	const struct spawn_child *c = j->on_worker ? &j->worker : &j->child;
 	int n = 0;
 
-	if (j->state != SLOT_RUNNING)
+	if (j->state != SLOT_RUNNING || j->ocr_waiting)
 		return 0;
 	if (c->out >= 0)
 		fds[n++] = (struct pollfd){ c->out, POLLIN, 0 };
@@ -376,18 +477,12 @@ count_text(struct slot *j)
 	j->counted = j->text.len;
 }
 
+/* A piece of converter output that holds at most one \f, at its end. */
 static void
-take_output(struct slot *j, const char *buf, size_t n)
+take_piece(struct slot *j, const char *buf, size_t n, bool ends_page)
 {
-	const char *p = buf, *end = buf + n;
-
-	/* Every page of pdftotext ends in \f, and 0x0C is never part of a
-	 * multi-byte sequence: counting bytes counts pages, even past the
-	 * cap. */
-	while ((p = memchr(p, '\f', (size_t)(end - p))) != NULL) {
+	if (ends_page)
 		j->formfeeds++;
-		p++;
-	}
 	if (j->cut || j->text.truncated || j->text.nomem)
 		return;
 	if (!textclean_feed(&j->text, buf, n) && (j->type != DOC_PDF ||
@@ -398,6 +493,30 @@ take_output(struct slot *j, const char *buf, size_t n)
 		j->killed_at = clock_monotonic();
 	}
 	count_text(j);
+	/* Where each page ends, and how much text it has: what OCR needs. */
+	if (ends_page && j->type == DOC_PDF && !j->text.truncated) {
+		ocrp_page_end(&j->ocr, j->text.len,
+		    j->nonspace - j->page_nonspace);
+		j->page_nonspace = j->nonspace;
+	}
+}
+
+static void
+take_output(struct slot *j, const char *buf, size_t n)
+{
+	const char *end = buf + n;
+
+	/* Every page of pdftotext ends in \f, and 0x0C is never part of a
+	 * multi-byte sequence: counting bytes counts pages, even past the
+	 * cap. */
+	while (buf < end) {
+		const char *ff = memchr(buf, '\f', (size_t)(end - buf));
+		size_t len = ff != NULL ? (size_t)(ff - buf) + 1 :
+		    (size_t)(end - buf);
+
+		take_piece(j, buf, len, ff != NULL);
+		buf += len;
+	}
 }
 
 static void
@@ -418,10 +537,39 @@ take_stderr(struct slot *j, const char *buf, size_t n)
 	j->err_len += n;
 }
 
+/* Payload bytes of W_DONE or W_PAGE (the first 8 are all they have). */
+static void
+take_small(struct slot *j, const char *buf, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && j->small_have < sizeof j->small; i++)
+		j->small[j->small_have++] = (unsigned char)buf[i];
+}
+
+/* A frame has wholly arrived. */
+static void
+frame_end(struct slot *j)
+{
+	uint32_t head[2];
+
+	if (j->frame_type == W_NOTE)
+		take_stderr(j, "\n", 1);
+	if (j->frame_type == W_PAGE && j->small_have == sizeof head) {
+		memcpy(head, j->small, sizeof head);
+		ocrp_begin_page(&j->ocr, head[0], head[1]);
+		/* --timeout is per page recognised. */
+		j->deadline = clock_monotonic() + j->o->timeout;
+	}
+	j->done_seen = j->frame_type == W_DONE;
+	j->frame_have = j->small_have = 0;
+}
+
 /*
  * The worker's frames (worker.c), in whatever pieces the pipe gives them:
- * W_TEXT goes where a converter's stdout goes, W_NOTE where its stderr
- * goes (a line each), W_DONE's status is kept.
+ * W_TEXT goes where a converter's stdout goes (a recognised page's, to
+ * ocrpages.c), W_NOTE where its stderr goes (a line each), W_DONE's status
+ * and W_PAGE's numbers are kept.
  */
 static void
 take_frames(struct slot *j, const char *buf, size_t n)
@@ -442,26 +590,20 @@ take_frames(struct slot *j, const char *buf, size_t n)
 			memcpy(&j->frame_left, j->frame_hdr + 4, 4);
 		}
 		take = j->frame_left < n ? j->frame_left : n;
-		if (j->frame_type == W_TEXT)
+		if (j->frame_type == W_TEXT && j->ocr_phase)
+			ocrp_take(&j->ocr, buf, take);
+		else if (j->frame_type == W_TEXT)
 			take_output(j, buf, take);
 		else if (j->frame_type == W_NOTE)
 			take_stderr(j, buf, take);
-		else if (j->frame_type == W_DONE)
-			while (j->done_have < sizeof j->done &&
-			    j->done_have < take) {
-				j->done[j->done_have] = (unsigned char)
-				    buf[j->done_have];
-				j->done_have++;
-			}
+		else
+			take_small(j, buf, take);
 		buf += take;
 		n -= take;
 		j->frame_left -= (uint32_t)take;
 		if (j->frame_left > 0)
 			return;
-		if (j->frame_type == W_NOTE)
-			take_stderr(j, "\n", 1);
-		j->done_seen = j->frame_type == W_DONE;
-		j->frame_have = 0;
+		frame_end(j);
 	}
 }
 
@@ -501,6 +643,8 @@ slot_wait(const struct slot *j, double now)
 
 	if (j->state != SLOT_RUNNING)
 		return -1;
+	if (j->ocr_waiting)
+		return OCR_WAIT_POLL;
 	/* Pipes closed, the child about to exit: its pidfd says when;
 	 * without one, look again soon. */
 	if (c->out < 0 && c->err < 0 && c->pidfd < 0)
@@ -571,13 +715,18 @@ settle(struct slot *j)
 	char line[ERR_LINE + 1], how[64];
 	enum spawn_outcome outcome;
 	const char *name = j->conv->name;
-	char mem[32];
+	char mem[32], page[32] = "";
+	bool ocr = j->ocr_phase;
 
 	textclean_finish(&j->text);
 	count_text(j);
 	spawn_close(proc(j));
 	gz_stats.inflight--;
 	j->state = SLOT_DONE;
+	ocr_end(j);
+	if (ocr && j->ocr.ndone > 0)
+		snprintf(page, sizeof page, " on page %u",
+		    (unsigned)j->ocr.current);
 	outcome = j->cut ? SPAWN_OK : spawn_outcome(proc(j)->status,
 	    err_text(j));
 	spawn_status_string(proc(j)->status, how, sizeof how);
@@ -590,10 +739,13 @@ settle(struct slot *j)
 		fail(j, "extractor_failed", true, "out of memory holding "
 		    "the text");
 	else if (j->timed_out)
-		fail(j, "timeout", false, "%s gave no result in %g s and was "
-		    "killed", name, j->o->timeout);
+		fail(j, "timeout", false, "%s gave no result in %g s%s and "
+		    "was killed", name, j->o->timeout, page);
+	else if (outcome == SPAWN_OK && !ocr)
+		after_text(j);
 	else if (outcome == SPAWN_OK)
-		return;
+		fail(j, "extractor_crashed", false, "%s ended before it was "
+		    "done", name);
 	else if (retry_with_next(j, outcome))
 		return;
 	else if (outcome == SPAWN_MEMORY)
@@ -601,8 +753,8 @@ settle(struct slot *j)
 		    "--child-memory=%s (%s): %s", name, mem, how,
 		    err_line(j, line, sizeof line));
 	else if (outcome == SPAWN_CPU_LIMIT)
-		fail(j, "timeout", false, "%s used up its %g s of CPU time",
-		    name, ceil(j->o->timeout));
+		fail(j, "timeout", false, "%s used up its %g s of CPU time%s",
+		    name, ceil(j->o->timeout), page);
 	else if (outcome == SPAWN_CRASHED || outcome == SPAWN_FILE_LIMIT)
 		fail(j, "extractor_crashed", false, "%s %s: %s", name, how,
 		    err_line(j, line, sizeof line));
@@ -618,6 +770,29 @@ settle(struct slot *j)
 		    err_line(j, line, sizeof line));
 }
 
+/* The worker said W_DONE to an OCR request. */
+static void
+settle_ocr(struct slot *j, uint32_t status, const char *mem)
+{
+	char line[ERR_LINE + 1];
+
+	if (status == PTEXT_OK && ocrp_splice(&j->ocr, &j->text))
+		j->ocr_ran = true;
+	else if (status == PTEXT_OK)
+		fail(j, "extractor_failed", true, "out of memory holding "
+		    "the text");
+	else if (status == PTEXT_NO_OCR)
+		fail(j, "extractor_missing", true, "tesseract's %s model "
+		    "would not load", OCR_LANGUAGE);
+	else if (status == PTEXT_MEMORY)
+		fail(j, "memory_limit", false, "%s ran out of memory under "
+		    "--child-memory=%s", j->conv->name, mem);
+	else
+		fail(j, "extractor_failed", false, "%s cannot read the %s: %s",
+		    j->conv->name, j->type == DOC_IMAGE ? "image" : "PDF",
+		    err_line(j, line, sizeof line));
+}
+
 /*
  * The worker said W_DONE: the document's outcome, the worker alive.  It
  * goes after --pdf-recycle documents, or once it ran out of memory.
@@ -628,16 +803,20 @@ settle_done(struct slot *j)
 	char line[ERR_LINE + 1], mem[32];
 	struct converter *next;
 	uint32_t status;
+	bool ocr = j->ocr_phase;
 
-	memcpy(&status, j->done, sizeof status);
+	memcpy(&status, j->small, sizeof status);
 	textclean_finish(&j->text);
 	count_text(j);
 	gz_stats.inflight--;
 	j->state = SLOT_DONE;
+	ocr_end(j);
 	snprintf(mem, sizeof mem, "%lluM", j->o->child_memory >> 20);
 	if (++j->worker_docs >= j->o->pdf_recycle || status == PTEXT_MEMORY)
 		worker_retire(j);
-	if (status == PTEXT_CROPPED && (next = convert_pick(j->type,
+	if (ocr)
+		settle_ocr(j, status, mem);
+	else if (status == PTEXT_CROPPED && (next = convert_pick(j->type,
 	    j->attempt + 1)) != NULL) {
 		log_debug("%s: a CropBox smaller than the page: %s reads it",
 		    j->file, next->name);
@@ -660,6 +839,8 @@ settle_done(struct slot *j)
 	else if (status != PTEXT_OK)
 		fail(j, "extractor_failed", false, "%s cannot read the PDF: %s",
 		    j->conv->name, err_line(j, line, sizeof line));
+	else
+		after_text(j);
 }
 
 bool
@@ -669,6 +850,10 @@ slot_step(struct slot *j, double now)
 
 	if (j->state != SLOT_RUNNING)
 		return j->state == SLOT_DONE;
+	if (j->ocr_waiting) {
+		try_ocr(j);
+		return j->state == SLOT_DONE;
+	}
 	drain(j, &c->out, true);
 	drain(j, &c->err, false);
 	if (j->on_worker && j->done_seen) {
@@ -695,9 +880,44 @@ slot_abandon(struct slot *j)
 	if (j->state != SLOT_RUNNING)
 		return;
 	j->abandoned = true;
+	if (j->ocr_waiting) {
+		j->ocr_waiting = false;
+		fail(j, "interrupted", true, "stopped by a signal");
+		return;
+	}
 	spawn_kill(proc(j));
 	spawn_reap(proc(j), true);
 	settle(j);
+}
+
+/*
+ * gz.ocr: the pages recognised and the seconds it took, the pages left
+ * out (over --ocr-max-pages), and gz.ocr_warning saying so.  Consumes rec.
+ */
+static jv
+ocr_fields(struct slot *j, jv rec)
+{
+	struct ocr_pages *p = &j->ocr;
+	jv pages = jv_array(), ocr = jv_object();
+	char warning[200];
+	size_t i;
+
+	if (j->type == DOC_IMAGE && p->file_pages > p->ndone)
+		p->skipped = p->file_pages - (unsigned)p->ndone;
+	for (i = 0; i < p->ndone; i++)
+		pages = jv_array_append(pages, jv_number(p->done[i].page));
+	ocr = jv_object_set(ocr, jv_string("pages"), pages);
+	ocr = jv_object_set(ocr, jv_string("seconds"),
+	    jv_number(round(p->seconds * 1000) / 1000));
+	if (p->skipped > 0) {
+		ocr = jv_object_set(ocr, jv_string("skipped"),
+		    jv_number(p->skipped));
+		snprintf(warning, sizeof warning, "%u more pages without a "
+		    "text layer were not recognised: over --ocr-max-pages=%u",
+		    p->skipped, j->o->ocr_max_pages);
+		rec = rec_gz_set(rec, "ocr_warning", jv_string(warning));
+	}
+	return rec_gz_set(rec, "ocr", ocr);
 }
 
 /* The gz fields of an extracted record.  Consumes rec. */
@@ -712,15 +932,25 @@ success_fields(struct slot *j, jv rec, double seconds)
 	rec = rec_gz_delete(rec, "ocr_needed");
 	rec = rec_gz_delete(rec, "pages");
 	rec = rec_gz_delete(rec, "extract_warning");
+	rec = rec_gz_delete(rec, "ocr");
+	rec = rec_gz_delete(rec, "ocr_warning");
 	rec = rec_gz_set(rec, "mime", jv_string(j->mime));
-	rec = rec_gz_set(rec, "extractor", jv_string(j->conv->name));
+	rec = rec_gz_set(rec, "extractor", jv_string(j->text_conv != NULL ?
+	    j->text_conv->name : j->conv->name));
 	if (j->type == DOC_PDF)
 		rec = rec_gz_set(rec, "pages", jv_number(j->formfeeds));
+	else if (j->type == DOC_IMAGE)
+		rec = rec_gz_set(rec, "pages", jv_number(j->ocr.file_pages));
 	rec = rec_gz_set(rec, "text_bytes", jv_number((double)j->text.len));
 	if (j->text.truncated)
 		rec = rec_gz_set(rec, "truncated", jv_true());
-	j->ocr_needed = j->type == DOC_PDF && !j->text.truncated &&
-	    (double)j->nonspace < OCR_MIN_CHARS_PER_PAGE * pages;
+	if (j->ocr_ran)
+		rec = ocr_fields(j, rec);
+	if (j->ocr_ran)
+		j->ocr_needed = j->ocr.skipped > 0;
+	else
+		j->ocr_needed = j->type == DOC_PDF && !j->text.truncated &&
+		    (double)j->nonspace < OCR_MIN_CHARS_PER_PAGE * pages;
 	if (j->ocr_needed)
 		rec = rec_gz_set(rec, "ocr_needed", jv_true());
 	/* A damaged PDF often reads fine after "Syntax Error" lines: keep
@@ -765,6 +995,13 @@ count_extracted(const struct slot *j)
 		extract_totals.pages += j->formfeeds;
 	if (j->ocr_needed)
 		extract_totals.ocr_needed++;
+	if (j->ocr_ran) {
+		extract_totals.ocr_documents++;
+		extract_totals.ocr_pages += j->ocr.ndone;
+		extract_totals.ocr_seconds += j->ocr.seconds;
+		gz_stats.ocr_pages += j->ocr.ndone;
+		gz_stats.ocr_seconds += j->ocr.seconds;
+	}
 }
 
 /* Only a file of ours in the spool goes (spoolref.c); any other is kept,

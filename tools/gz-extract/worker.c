@@ -8,16 +8,20 @@
  * Protocol, on the worker's stdin and stdout: frames of an 8-byte header
  * (type, payload length; host order, both ends are this binary) and a
  * payload.
- *   request  W_REQ_TEXT: u64 max_text_bytes, u64 cpu_seconds, the path
- *            (the type leaves room for other requests, such as rendering
- *            pages for OCR)
+ *   requests W_REQ_TEXT: u64 max_text_bytes, u64 cpu_seconds, the path
+ *            W_REQ_OCR: u64 cpu_seconds, u32 kind (OCR_PDF: the pages
+ *            listed; OCR_IMAGE: an image file's first npages pages),
+ *            u32 npages, u32 page numbers (from 1; OCR_PDF only), the path
  *   replies  W_TEXT: text, streamed a page at a time, each page ending in
  *            \f as pdftotext's do; once max_text_bytes are sent, only the
  *            \f of each further page (the page count needs them)
+ *            W_PAGE: u32 page, u32 pages in the file (0: not known): the
+ *            W_TEXT that follows is that page's recognised text
  *            W_NOTE: one line poppler complained with
  *            W_DONE: u32 status (enum ptext_status); the last frame
  * A worker holds one page's text at a time, never the document's.  Its
- * CPU limit is set again for every document from what it has used so far;
+ * CPU limit is set again for every document (for OCR, every page) from
+ * what it has used so far;
  * the rest of its isolation (memory, file size, the kill at --timeout) is
  * the supervisor's, in slot.c.
  */
@@ -37,11 +41,13 @@
 #include <unistd.h>
 
 #define PATH_MAX_BYTES 4096
-#define REQUEST_MAX (PATH_MAX_BYTES + 16)
+#define REQUEST_MAX (PATH_MAX_BYTES + 16 + 4 * OCR_MAX_PAGES_LIMIT)
 
 struct worker_doc {
 	uint64_t max_text_bytes;
 	uint64_t sent;
+	uint64_t cpu_seconds;	/* OCR: per page */
+	uint32_t pages;		/* OCR: pages in the file, or 0 */
 };
 
 static bool
@@ -167,7 +173,7 @@ reset_cpu_limit(uint64_t cpu_seconds)
 static uint32_t
 extract_one(const char *payload, size_t len)
 {
-	struct worker_doc doc = { 0, 0 };
+	struct worker_doc doc = { 0, 0, 0, 0 };
 	uint64_t cpu;
 	char path[PATH_MAX_BYTES + 1], why[PATH_MAX_BYTES + 64];
 	size_t size;
@@ -189,6 +195,95 @@ extract_one(const char *payload, size_t len)
 	return status;
 }
 
+/* One page recognised: W_PAGE, then its text and \f as W_TEXT. */
+static void
+send_page(struct worker_doc *doc, unsigned page, const char *text)
+{
+	uint32_t head[2] = { page, doc->pages };
+
+	send_frame(W_PAGE, head, sizeof head, NULL, 0);
+	send_frame(W_TEXT, text != NULL ? text : "",
+	    text != NULL ? strlen(text) : 0, "\f", 1);
+}
+
+static int
+on_image(void *ctx, unsigned page, const unsigned char *pixels, int width,
+    int height, int stride, int dpi)
+{
+	struct worker_doc *doc = ctx;
+	char *text = NULL;
+
+	if (pixels != NULL)
+		text = ocr_gray(pixels, width, height, stride, dpi);
+	send_page(doc, page, text);
+	free(text);
+	reset_cpu_limit(doc->cpu_seconds);	/* the next page's share */
+	return 0;
+}
+
+static uint32_t
+ocr_pdf(const char *path, const uint32_t *pages, uint32_t npages,
+    struct worker_doc *doc)
+{
+	char why[PATH_MAX_BYTES + 64];
+	size_t size;
+	char *data;
+	uint32_t status;
+
+	if ((data = slurp(path, &size)) == NULL) {
+		snprintf(why, sizeof why, "%s: %s", path, strerror(errno));
+		send_frame(W_NOTE, why, strlen(why), NULL, 0);
+		return PTEXT_FAILED;
+	}
+	status = (uint32_t)ptext_render(data, size, pages, npages, OCR_DPI,
+	    on_image, doc);
+	free(data);
+	return status;
+}
+
+static uint32_t
+ocr_image(const char *path, uint32_t most, struct worker_doc *doc)
+{
+	unsigned page;
+	char *text;
+
+	if ((doc->pages = ocr_image_pages(path)) == 0)
+		return PTEXT_FAILED;
+	for (page = 1; page <= doc->pages && page <= most; page++) {
+		if ((text = ocr_image_page(path, page)) == NULL)
+			return PTEXT_FAILED;
+		send_page(doc, page, text);
+		free(text);
+		reset_cpu_limit(doc->cpu_seconds);
+	}
+	return PTEXT_OK;
+}
+
+static uint32_t
+ocr_one(const char *payload, size_t len)
+{
+	struct worker_doc doc = { 0, 0, 0, 0 };
+	uint32_t kind, npages, pages[OCR_MAX_PAGES_LIMIT];
+	char path[PATH_MAX_BYTES + 1];
+	size_t list;
+
+	memcpy(&doc.cpu_seconds, payload, 8);
+	memcpy(&kind, payload + 8, 4);
+	memcpy(&npages, payload + 12, 4);
+	list = kind == OCR_PDF ? (size_t)npages * 4 : 0;
+	if (npages > OCR_MAX_PAGES_LIMIT || 16 + list > len ||
+	    len - 16 - list > PATH_MAX_BYTES)
+		return PTEXT_FAILED;
+	memcpy(pages, payload + 16, list);
+	memcpy(path, payload + 16 + list, len - 16 - list);
+	path[len - 16 - list] = '\0';
+	reset_cpu_limit(doc.cpu_seconds);
+	if (!ocr_ready())
+		return PTEXT_NO_OCR;
+	return kind == OCR_PDF ? ocr_pdf(path, pages, npages, &doc) :
+	    ocr_image(path, npages, &doc);
+}
+
 int
 worker_main(void)
 {
@@ -201,13 +296,14 @@ worker_main(void)
 		return 1;
 	}
 	while (read_all(STDIN_FILENO, hdr, sizeof hdr)) {
-		if (hdr[0] != W_REQ_TEXT || hdr[1] < 16 ||
-		    hdr[1] > REQUEST_MAX || !read_all(STDIN_FILENO, payload,
-		    hdr[1])) {
+		if ((hdr[0] != W_REQ_TEXT && hdr[0] != W_REQ_OCR) ||
+		    hdr[1] < 16 || hdr[1] > REQUEST_MAX ||
+		    !read_all(STDIN_FILENO, payload, hdr[1])) {
 			fputs("gz-extract --pdf-worker: bad request\n", stderr);
 			return 1;
 		}
-		status = extract_one(payload, hdr[1]);
+		status = hdr[0] == W_REQ_TEXT ? extract_one(payload, hdr[1]) :
+		    ocr_one(payload, hdr[1]);
 		send_frame(W_DONE, &status, sizeof status, NULL, 0);
 		if (status == PTEXT_MEMORY)
 			return 0;	/* a heap that failed once is not reused */
@@ -217,8 +313,15 @@ worker_main(void)
 
 /* gz-extract's own binary, whatever it is called and wherever it lies. */
 static char *const worker_argv[] = { "gz-extract", "--pdf-worker", NULL };
-static char *worker_env[] = { "PATH=/usr/bin:/bin", "LC_ALL=C.UTF-8", NULL,
-	NULL };
+/*
+ * OMP_THREAD_LIMIT=1: libtesseract is built with OpenMP, and a worker is one
+ * of --jobs (or --ocr-jobs) processes, each meant to use one core.  A
+ * TESSDATA_PREFIX of gz-extract's own environment is passed on (see
+ * worker_start).
+ */
+static char *worker_env[] = { "PATH=/usr/bin:/bin", "LC_ALL=C.UTF-8",
+	"OMP_THREAD_LIMIT=1", NULL, NULL, NULL };
+static char tessdata_prefix[PATH_MAX_BYTES + 32];
 /*
  * Under AddressSanitizer no address-space limit can apply (its shadow memory
  * reserves terabytes), so the sanitize build bounds a worker's resident
@@ -236,12 +339,19 @@ worker_start(struct spawn_child *c, const struct extract_options *o)
 		.file_size = CONVERT_FILE_SIZE,
 		.open_files = 64,
 	};
+	const char *tessdata = getenv("TESSDATA_PREFIX");
+	int n = 3;
 
+	if (tessdata != NULL && strlen(tessdata) < PATH_MAX_BYTES) {
+		snprintf(tessdata_prefix, sizeof tessdata_prefix,
+		    "TESSDATA_PREFIX=%s", tessdata);
+		worker_env[n++] = tessdata_prefix;
+	}
 	if (spawn_sanitized() && o->child_memory > 0) {
 		snprintf(asan_options, sizeof asan_options, "ASAN_OPTIONS="
 		    "soft_rss_limit_mb=%llu:allocator_may_return_null=1",
 		    o->child_memory >> 20);
-		worker_env[2] = asan_options;
+		worker_env[n++] = asan_options;
 	}
 	return spawn_exec_fed(c, "/proc/self/exe", worker_argv, worker_env,
 	    &limits);
@@ -263,4 +373,23 @@ worker_request(struct spawn_child *c, const char *file,
 		return -1;
 	}
 	return writev_all(c->in, iov, 4) ? 0 : -1;
+}
+
+int
+worker_ocr_request(struct spawn_child *c, const char *file, bool image,
+    const uint32_t *pages, uint32_t npages, const struct extract_options *o)
+{
+	uint64_t cpu = (uint64_t)ceil(o->timeout);
+	uint32_t kind = image ? OCR_IMAGE : OCR_PDF;
+	size_t len = strlen(file), list = image ? 0 : (size_t)npages * 4;
+	uint32_t hdr[2] = { W_REQ_OCR, (uint32_t)(16 + list + len) };
+	struct iovec iov[6] = { { hdr, sizeof hdr }, { &cpu, 8 },
+		{ &kind, 4 }, { &npages, 4 }, { (void *)pages, list },
+		{ (void *)file, len } };
+
+	if (len > PATH_MAX_BYTES || npages > OCR_MAX_PAGES_LIMIT) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return writev_all(c->in, iov, 6) ? 0 : -1;
 }

@@ -15,7 +15,8 @@ but the standard library and poppler's pdftoppm.
         multiset, case and accents kept): "recovered N/M = P%".
 
 The typed text is Portuguese with its accents (São Paulo, licitação,
-município...), in Helvetica with WinAnsiEncoding, 11 pt on A4.
+município...), in Helvetica with WinAnsiEncoding, 11 pt on A4: a heading
+line, then SCAN_PDF_LINES lines of words (default 34, a full page).
 """
 import collections
 import os
@@ -39,11 +40,12 @@ WORDS = ("São Paulo licitação município prefeitura decreto secretaria "
          "tutelar criança adolescente idoso habitação regularização "
          "fundiária licença ambiental fiscalização tributos arrecadação").split()
 W, H = 595, 842          # A4 in points
-LINES_PER_PAGE = 34
+LINES_PER_PAGE = int(os.environ.get("SCAN_PDF_LINES", "34"))
 
 
 def page_lines(rnd):
-    lines = []
+    lines = ["Prefeitura do Município de São Paulo: aviso de licitação nº %d"
+             % rnd.randrange(1, 999)]
     for _ in range(LINES_PER_PAGE):
         words, size = [], 0
         while size < 62:

@@ -195,15 +195,24 @@ extract_one(const char *payload, size_t len)
 	return status;
 }
 
-/* One page recognised: W_PAGE, then its text and \f as W_TEXT. */
+/* W_PAGE before a page is recognised: the supervisor's --timeout for it
+ * starts then. */
 static void
-send_page(struct worker_doc *doc, unsigned page, const char *text)
+begin_page(struct worker_doc *doc, unsigned page)
 {
 	uint32_t head[2] = { page, doc->pages };
 
 	send_frame(W_PAGE, head, sizeof head, NULL, 0);
+}
+
+/* The page's recognised text and its \f, as W_TEXT. */
+static void
+end_page(struct worker_doc *doc, char *text)
+{
 	send_frame(W_TEXT, text != NULL ? text : "",
 	    text != NULL ? strlen(text) : 0, "\f", 1);
+	free(text);
+	reset_cpu_limit(doc->cpu_seconds);	/* the next page's share */
 }
 
 static int
@@ -211,13 +220,10 @@ on_image(void *ctx, unsigned page, const unsigned char *pixels, int width,
     int height, int stride, int dpi)
 {
 	struct worker_doc *doc = ctx;
-	char *text = NULL;
 
-	if (pixels != NULL)
-		text = ocr_gray(pixels, width, height, stride, dpi);
-	send_page(doc, page, text);
-	free(text);
-	reset_cpu_limit(doc->cpu_seconds);	/* the next page's share */
+	begin_page(doc, page);
+	end_page(doc, pixels != NULL ?
+	    ocr_gray(pixels, width, height, stride, dpi) : NULL);
 	return 0;
 }
 
@@ -250,11 +256,10 @@ ocr_image(const char *path, uint32_t most, struct worker_doc *doc)
 	if ((doc->pages = ocr_image_pages(path)) == 0)
 		return PTEXT_FAILED;
 	for (page = 1; page <= doc->pages && page <= most; page++) {
+		begin_page(doc, page);
 		if ((text = ocr_image_page(path, page)) == NULL)
 			return PTEXT_FAILED;
-		send_page(doc, page, text);
-		free(text);
-		reset_cpu_limit(doc->cpu_seconds);
+		end_page(doc, text);
 	}
 	return PTEXT_OK;
 }

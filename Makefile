@@ -10,6 +10,7 @@
 #   make bench-list      gz-list against psql \copy on 1,000,000 rows, alone
 #   make bench-search    PostgreSQL as the index: gz-index, size, gz-search latency
 #   make bench-engines   the PDF engines: poppler workers vs xargs pdftotext
+#   make bench-ocr       OCR: pages per second per core, word recovery
 #   make lint            banned functions and man page lint
 #   make fuzz            libFuzzer targets in fuzz/, FUZZ_SECONDS (60) each
 
@@ -69,7 +70,7 @@ TOOL_BIN = $(TOOLS:%=$(BUILD)/bin/%)
 TEST_BIN = $(patsubst tests/progs/%.c,$(BUILD)/test/%,$(wildcard tests/progs/*.c))
 
 .PHONY: all bin deps test test-release test-sanitize demo install uninstall \
-	deb version clean lint bench bench-list bench-search bench-engines \
+	deb version clean lint bench bench-list bench-search bench-engines bench-ocr \
 	check-deps fuzz
 .SUFFIXES:
 # Keep object files: they are inputs of later links, not throwaway steps.
@@ -135,6 +136,7 @@ bench: all
 	@sh bench/install-deps.sh
 	@QUICK=$(QUICK) bash bench/run.sh
 	@QUICK=$(QUICK) bash bench/engines.sh
+	@QUICK=$(QUICK) bash bench/ocr.sh
 	@QUICK=$(QUICK) bash bench/search.sh | tee bench/results/search.md
 
 # make bench-engines: the PDF engines alone (bench/engines.sh): gz-extract's
@@ -142,6 +144,11 @@ bench: all
 bench-engines: all
 	@sh bench/install-deps.sh
 	@QUICK=$(QUICK) bash bench/engines.sh
+
+# OCR alone: scans made from typed text; bench/results/ocr.md.
+bench-ocr: all
+	@sh bench/install-deps.sh
+	@QUICK=$(QUICK) bash bench/ocr.sh
 
 # make bench-search: PostgreSQL as the index alone (bench/search.sh); its
 # report in bench/results/search.md.

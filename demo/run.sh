@@ -79,10 +79,17 @@ jq -r 'select(.id == 15 and .gz.segment.index > 0) |
 	"  id 15, association of Alagoas: document \(.file_checksum) for \(.territory_name)"' \
 	"$out/ledger.ndjson"
 
+# OCR: the scanned gazette (id 10) has no text layer; tesseract read it.
+jq -r 'select(.id == 10 and .gz.error == null) |
+	"  id 10, a scan: indexed from OCR (\(.gz.ocr.pages // [] | length) page(s) recognised)"' \
+	"$out/ledger.ndjson"
+
 step "Searching them: gz-search 'licitacoes' '\"merenda escolar\"' or concurso --limit 5"
 # Accents and plurals aside: licitacoes finds licitação.  The ids, by rank,
 # also go to a file for a later look with jq.
 gz-search --format text --limit 5 licitacoes '"merenda escolar"' or concurso
+echo "and the scanned gazette, by a word only its OCR text has: gz-search digitalizado"
+gz-search --format text --limit 1 digitalizado
 gz-search --format json licitacoes '"merenda escolar"' or concurso \
 	>"$out/search.ndjson" || true
 

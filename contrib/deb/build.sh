@@ -12,6 +12,7 @@
 #
 # Depends: the shared libraries' packages (dpkg-shlibdeps) and the programs
 # the tools run: pdftotext (poppler-utils), antiword and catdoc (gz-extract),
+# tesseract's Portuguese model (tesseract-ocr-por, gz-extract's OCR),
 # jq (gz-pipeline; its flock is in util-linux, which is Essential).
 set -eu
 

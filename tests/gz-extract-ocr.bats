@@ -113,15 +113,36 @@ page() {
 	echo "$output" | jq -se '.[-1].gz.ocr.pages == [1,2]'
 }
 
-@test "a scan that overruns --timeout fails with timeout; a document behind it is read by another worker" {
-	local d="$BATS_TEST_TMPDIR"
-	# A dense page: some seconds of tesseract, where reading the text
-	# layers of both PDFs takes a fraction of one.
+# cpu_ticks PID: user + system CPU time of PID, in clock ticks.
+cpu_ticks() {
+	awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+
+@test "a page that overruns --timeout fails its document with timeout, naming tesseract; the worker is killed" {
+	local d="$BATS_TEST_TMPDIR" pid w="" i hz status
 	SCAN_PDF_LINES=50 scan "$d/s.pdf" s 7
-	SCAN_PDF_LINES=4 scan "$d/t.pdf" t 8
-	run -1 --separate-stderr gz-extract --jobs 1 --timeout 1.5 "$d/s.pdf" "$d/t.pdf"
-	rec s.pdf | jq -e '.gz.error.code == "timeout" and .gz.extractor == "tesseract" and (.gz.error.message | startswith("tesseract "))'
-	rec t.pdf | jq -e '.gz.extractor == "poppler" and (.gz | has("error") | not)'
+	hz=$(getconf CLK_TCK)
+	gz-extract --jobs 1 --timeout 3 "$d/s.pdf" >"$d/out" 2>"$d/err" &
+	pid=$!
+	# Reading the scan's empty text layer takes a few milliseconds of CPU;
+	# past 0.8 s its worker is loading the model or recognising the dense
+	# page (seconds of work).  Stopped there, it overruns --timeout (on a
+	# busy machine it may overrun it unstopped: the same outcome).
+	for i in $(seq 1200); do
+		kill -0 "$pid" 2>/dev/null || break
+		w=$(pgrep -P "$pid" -f -- --pdf-worker | head -n 1) || true
+		if [ -n "$w" ] && [ "$(cpu_ticks "$w")" -ge $((hz * 8 / 10)) ]; then
+			kill -STOP "$w"
+			break
+		fi
+		sleep 0.05
+	done
+	status=0
+	wait "$pid" || status=$?
+	[ "$status" -eq 1 ]
+	jq -e '.gz.error.code == "timeout" and .gz.extractor == "tesseract"' "$d/out"
+	jq -e '.gz.error.message | test("^tesseract gave no result in 3 s( on page 1)? and was killed$")' "$d/out"
+	[ -z "$w" ] || [ ! -e "/proc/$w" ]
 }
 
 @test "without tesseract's model: auto warns and passes scans on with ocr_needed; --ocr always is a configuration error" {

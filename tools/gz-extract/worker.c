@@ -180,6 +180,10 @@ extract_one(const char *payload, size_t len)
 	char *data;
 	uint32_t status;
 
+	/* REQUEST_MAX leaves room for an OCR request's page list: a text
+	 * request's path still has to fit. */
+	if (len - 16 > PATH_MAX_BYTES)
+		return PTEXT_FAILED;
 	memcpy(&doc.max_text_bytes, payload, 8);
 	memcpy(&cpu, payload + 8, 8);
 	memcpy(path, payload + 16, len - 16);

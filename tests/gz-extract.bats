@@ -538,8 +538,10 @@ rc=\$?
 : >"$done"
 exit \$rc
 EOF
-	run -0 --separate-stderr timeout 60 bash -c 'PATH="$1:$PATH" gz-extract --jobs 2 --timeout 2 <"$2" |
-		{ while [ ! -e "$3" ]; do sleep 0.05; done; sleep 2.5; cat; }; exit "${PIPESTATUS[0]}"' _ \
+	# --timeout 8: room for pdftotext on a loaded machine (a 3-page PDF
+	# took over 2 s at a load of 13); the reader then waits past it.
+	run -0 --separate-stderr timeout 90 bash -c 'PATH="$1:$PATH" gz-extract --jobs 2 --timeout 8 <"$2" |
+		{ while [ ! -e "$3" ]; do sleep 0.05; done; sleep 8.5; cat; }; exit "${PIPESTATUS[0]}"' _ \
 		"$FAKE" "$BATS_TEST_TMPDIR/in.ndjson" "$done"
 	assert_equal "$(echo "$output" | jq -s length)" 2
 	echo "$output" | jq -se 'map(select(.id == 1))[0] | .gz.pages == 3 and (.gz | has("error") | not)'

@@ -7,6 +7,7 @@
 #include "stats.h"
 
 #include <stdio.h>
+#include <string.h>
 
 static double progress_interval = 5;
 static double progress_last;		/* 0: the first tick starts the beat */
@@ -53,6 +54,11 @@ progress_tick(void)
 	if (log_get_level() < LOG_LEVEL_INFO)
 		return;
 	format_counters(line, sizeof line);
+	/* OCR is slow: a long scan shows its pages going by. */
+	if (gz_stats.has_ocr && gz_stats.ocr_pages > 0)
+		snprintf(line + strlen(line), sizeof line - strlen(line),
+		    ", %llu pages recognised",
+		    (unsigned long long)gz_stats.ocr_pages);
 	log_progress(line);
 }
 

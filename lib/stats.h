@@ -26,7 +26,7 @@ struct gz_stats {
 	uint64_t retries;	/* attempts beyond the first */
 	int64_t inflight;	/* work started and not finished */
 	uint64_t ocr_pages;	/* gz-extract: pages recognised by OCR */
-	double ocr_seconds;	/* ... and the seconds it took */
+	double ocr_seconds;	/* ... and the seconds documents spent in it */
 	int has_ocr;		/* gz-extract: report the two above */
 	double started;		/* monotonic seconds at log_init */
 	/* per-record durations; bounds in stats_duration_bounds */

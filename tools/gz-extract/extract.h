@@ -74,9 +74,7 @@ struct extract_totals {
 	unsigned long extracted[DOC_NTYPES];
 	unsigned long unsupported;
 	unsigned long ocr_needed;
-	unsigned long ocr_documents;	/* with pages recognised */
-	unsigned long long ocr_pages;
-	double ocr_seconds;
+	/* OCR's pages and seconds: gz_stats, for the metrics too */
 	unsigned long long pages;
 	unsigned long long text_bytes;
 };

@@ -32,7 +32,8 @@ summary(void)
 			    "%s %lu, ", detect_type_name(i), t->extracted[i]);
 	snprintf(extra + n, sizeof extra - n, "unsupported %lu; %llu pages, "
 	    "%llu recognised in %.1f s, %lu ocr_needed, %s of text",
-	    t->unsupported, t->pages, t->ocr_pages, t->ocr_seconds,
+	    t->unsupported, t->pages, (unsigned long long)gz_stats.ocr_pages,
+	    gz_stats.ocr_seconds,
 	    t->ocr_needed,
 	    format_bytes((double)t->text_bytes, text, sizeof text));
 	progress_summary(extra);

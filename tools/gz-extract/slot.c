@@ -145,6 +145,7 @@ ocr_end(struct slot *j)
 	j->ocr_phase = false;
 	ocr_running--;
 	j->ocr.seconds = clock_monotonic() - j->ocr_started;
+	gz_stats.ocr_seconds += j->ocr.seconds;
 }
 
 struct slot *
@@ -555,6 +556,8 @@ frame_end(struct slot *j)
 
 	if (j->frame_type == W_NOTE)
 		take_stderr(j, "\n", 1);
+	if (j->frame_type == W_TEXT && j->ocr_phase)
+		gz_stats.ocr_pages++;	/* counted as they come: progress */
 	if (j->frame_type == W_PAGE && j->small_have == sizeof head) {
 		memcpy(head, j->small, sizeof head);
 		ocrp_begin_page(&j->ocr, head[0], head[1]);
@@ -995,13 +998,6 @@ count_extracted(const struct slot *j)
 		extract_totals.pages += j->formfeeds;
 	if (j->ocr_needed)
 		extract_totals.ocr_needed++;
-	if (j->ocr_ran) {
-		extract_totals.ocr_documents++;
-		extract_totals.ocr_pages += j->ocr.ndone;
-		extract_totals.ocr_seconds += j->ocr.seconds;
-		gz_stats.ocr_pages += j->ocr.ndone;
-		gz_stats.ocr_seconds += j->ocr.seconds;
-	}
 }
 
 /* Only a file of ours in the spool goes (spoolref.c); any other is kept,

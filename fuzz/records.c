@@ -18,7 +18,7 @@
  */
 #include "extract.h"
 #include "fetch.h"
-#include "index.h"
+#include "batch.h"
 #include "jq16.h"
 #include "ledger.h"
 #include "rec.h"

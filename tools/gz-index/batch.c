@@ -12,12 +12,13 @@
  * from the file into the request (batch_read) or the --output file
  * (batch_write) where it belongs (a text_span), so it is never in memory.
  */
-#include "index.h"
+#include "batch.h"
 #include "segment.h"
 #include "cli.h"
 #include "log.h"
 #include "ndjson.h"
 #include "rec.h"
+#include "xalloc.h"
 
 #include <curl/curl.h>
 #include <errno.h>

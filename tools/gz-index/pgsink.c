@@ -12,13 +12,15 @@
  * the statement; the batch is then taken one document at a time under
  * savepoints, so that document alone fails, as an item of a _bulk would.
  */
-#include "index.h"
+#include "batch.h"
+#include "options.h"
 #include "pgsink.h"
 #include "cli.h"
 #include "db.h"
 #include "log.h"
 #include "pgdocs.h"
 #include "retry.h"
+#include "xalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -4,7 +4,7 @@
  */
 #include "ack.h"
 #include "fate.h"
-#include "batch.h"
+#include "doc.h"
 #include "mark.h"
 #include "cli.h"
 #include "ledger.h"

@@ -1,6 +1,5 @@
 /*
- * batch — a document on its way to OpenSearch, and a batch (one _bulk
- * request body and the documents in it).
+ * batch — one _bulk request body and the documents in it (doc.h).
  *
  * A document's bytes (its action line and source line) live in exactly one
  * place at a time: in doc->frag while it waits, or inside the body of the
@@ -11,7 +10,7 @@
 #define GZ_INDEX_BATCH_H
 
 #include "bulk.h"
-#include "options.h"
+#include "doc.h"
 #include "spill.h"
 
 #include <jv.h>
@@ -22,31 +21,6 @@
 struct text_span {
 	size_t at;
 	struct spill_text text;
-};
-
-struct segment_ref;
-
-struct doc {
-	struct doc *next;	/* in the retry or store list */
-	jv ledger;		/* the record without source_text */
-	jv text;		/* source_text until stored (--store-text) */
-	char *id;		/* the document _id */
-	long long gid;		/* gazette id to mark, -1 when none */
-	char *sum;		/* file_checksum to match, NULL when none */
-	char *key;		/* storage key of the .txt (--store-text) */
-	char *frag;		/* action + source lines, when in no batch */
-	size_t frag_len;
-	struct spill_text spill; /* the text left in its file, owned */
-	size_t spill_at;	/* where in frag the text goes */
-	size_t off;		/* where the lines sit in the batch body */
-	int attempts;		/* bulk attempts that answered for this item */
-	double not_before;	/* earliest retry, monotonic seconds */
-	double read_at;
-	int status;		/* the item's HTTP status once acknowledged */
-	char result[16];	/* "created", "updated", "written" */
-	bool marked;
-	bool claimed;		/* the record carries gz.claim (gz-list --claim) */
-	struct segment_ref *segment;	/* gz-split's gz.segment, or NULL */
 };
 
 struct batch {
@@ -73,18 +47,13 @@ struct batch {
 	size_t resp_len, resp_cap;
 };
 
-/* spill may be NULL; the document owns spill->fd (even on error). */
-struct doc *doc_new(jv rec, const struct spill_text *spill,
-    const struct index_options *o, jv *error);
-/* Bytes a document or batch sends, its spilled text included. */
-size_t doc_size(const struct doc *d);
+/* Bytes a batch sends, its spilled texts included. */
 size_t batch_size(const struct batch *b);
 /* Writes the body, text spliced in, to fd; gzipped with gzip.  0 or -1. */
 int batch_write(struct batch *b, int fd, bool gzip);
 /* CURLOPT_READFUNCTION and SEEKFUNCTION for a batch with spilled texts. */
 size_t batch_read(char *buf, size_t size, size_t nitems, void *arg);
 int batch_seek(void *arg, long long offset, int origin);
-void doc_free(struct doc *d);
 struct batch *batch_new(void);
 /* Frees the batch and its body, not the documents. */
 void batch_free(struct batch *b);

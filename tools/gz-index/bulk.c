@@ -24,7 +24,7 @@
 #define RESPONSE_MAX (64u << 20)
 
 size_t
-reply_keep(char *data, size_t size, size_t nmemb, void *arg)
+bulk_reply_keep(char *data, size_t size, size_t nmemb, void *arg)
 {
 	struct reply *r = arg;
 	size_t n = size * nmemb, room = sizeof r->body - 1 - r->len;

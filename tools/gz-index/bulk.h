@@ -14,15 +14,15 @@ struct index_options;
 
 /*
  * The start of an answer, kept for error messages: CURLOPT_WRITEFUNCTION
- * reply_keep with CURLOPT_WRITEDATA a struct reply (zeroed to start).  The
- * rest of a long answer is read and dropped.
+ * bulk_reply_keep with CURLOPT_WRITEDATA a struct reply (zeroed to start).
+ * The rest of a long answer is read and dropped.
  */
 struct reply {
 	char body[4096];	/* NUL-terminated */
 	size_t len;
 };
 
-size_t reply_keep(char *data, size_t size, size_t nmemb, void *arg);
+size_t bulk_reply_keep(char *data, size_t size, size_t nmemb, void *arg);
 
 /*
  * What CURLOPT_PRIVATE points at, first member of every transfer on the

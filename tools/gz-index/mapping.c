@@ -171,7 +171,7 @@ index_call(const struct index_options *o, const char *method,
 		long status = 0;
 		CURLcode cc;
 
-		curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, reply_keep);
+		curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, bulk_reply_keep);
 		curl_easy_setopt(e, CURLOPT_WRITEDATA, &r);
 		if ((cc = curl_easy_perform(e)) != CURLE_OK) {
 			snprintf(why, sizeof why, "OpenSearch at %s: %s "

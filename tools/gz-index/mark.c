@@ -21,7 +21,7 @@
  * claiming gz-list sees every claim settled and other workers may retry.
  */
 #include "mark.h"
-#include "batch.h"
+#include "doc.h"
 #include "segment.h"
 #include "cli.h"
 #include "db.h"

@@ -519,40 +519,42 @@ stored(void *arg, struct doc *d, const struct store_outcome *out)
 		fatal(r, out->stop, out->code, out->stop_why);
 }
 
+/* The fate table (fate.h) that ack.c and answer.c call back through. */
+
 static void
-fate_fail_cb(void *arg, struct doc *d, const char *code, const char *why,
+loop_fail(void *arg, struct doc *d, const char *code, const char *why,
     int attempts, bool retryable)
 {
 	end_doc(arg, d, code, why, attempts, retryable);
 }
 
 static void
-fate_drop_cb(void *arg, struct doc *d, int attempts)
+loop_drop(void *arg, struct doc *d, int attempts)
 {
 	drop_doc(arg, d, attempts);
 }
 
 static void
-fate_fatal_cb(void *arg, int status, const char *code, const char *why)
+loop_fatal(void *arg, int status, const char *code, const char *why)
 {
 	fatal(arg, status, code, why);
 }
 
 static void
-fate_put_line_cb(void *arg, jv rec)
+loop_put_line(void *arg, jv rec)
 {
 	put_line(arg, rec);
 }
 
 static void
-fate_enqueue_cb(void *arg, struct batch *b, bool front)
+loop_enqueue(void *arg, struct batch *b, bool front)
 {
 	enqueue(arg, b, front);
 }
 
 /* Waits in the retry list for its backoff (promote_retries). */
 static void
-fate_retry_later_cb(void *arg, struct doc *d)
+loop_retry_later(void *arg, struct doc *d)
 {
 	struct run *r = arg;
 
@@ -561,7 +563,7 @@ fate_retry_later_cb(void *arg, struct doc *d)
 }
 
 static bool
-fate_stopping_cb(void *arg)
+loop_stopping(void *arg)
 {
 	return ((const struct run *)arg)->stopping;
 }
@@ -682,10 +684,10 @@ run_new(const struct index_options *o, struct bulk *bulk, struct mark *mark,
 	r->o = o;
 	r->bulk = bulk;
 	r->in = in;
-	r->fate = (struct fate){ .arg = r, .fail = fate_fail_cb,
-	    .drop = fate_drop_cb, .fatal = fate_fatal_cb,
-	    .put_line = fate_put_line_cb, .enqueue = fate_enqueue_cb,
-	    .retry_later = fate_retry_later_cb, .stopping = fate_stopping_cb };
+	r->fate = (struct fate){ .arg = r, .fail = loop_fail,
+	    .drop = loop_drop, .fatal = loop_fatal,
+	    .put_line = loop_put_line, .enqueue = loop_enqueue,
+	    .retry_later = loop_retry_later, .stopping = loop_stopping };
 	r->ack = ack_new(mark, &r->fate);
 	r->answer = (struct answer){ .o = o, .fate = &r->fate, .ack = r->ack,
 	    .out_fd = out_fd, .target = r->target };

@@ -4,7 +4,7 @@
  * are open at once (the segments of a gazette follow it in the stream), so
  * a list does.
  */
-#include "batch.h"
+#include "doc.h"
 #include "segment.h"
 #include "rec.h"
 #include "xalloc.h"

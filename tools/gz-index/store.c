@@ -278,7 +278,7 @@ start(struct store *s, struct upload *u)
 	http_defaults(u->easy, "gz-index/0.1", &store_limits);
 	curl_easy_setopt(u->easy, CURLOPT_PRIVATE, &u->x);
 	curl_easy_setopt(u->easy, CURLOPT_ERRORBUFFER, u->error);
-	curl_easy_setopt(u->easy, CURLOPT_WRITEFUNCTION, reply_keep);
+	curl_easy_setopt(u->easy, CURLOPT_WRITEFUNCTION, bulk_reply_keep);
 	curl_easy_setopt(u->easy, CURLOPT_WRITEDATA, &u->reply);
 	if (!s3_prepare(s, u, why, sizeof why)) {
 		struct doc *d = u->doc;

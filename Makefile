@@ -241,7 +241,7 @@ FUZZ_OBJ_response  = tools/gz-index/response.o
 FUZZ_OBJ_spill     = tools/gz-index/spill.o lib/text.o
 # Every stage's record intake, with what those objects call.
 FUZZ_OBJ_records   = tools/gz-fetch/source.o tools/gz-extract/intake.o \
-		     tools/gz-index/batch.o tools/gz-index/ledger.o \
+		     tools/gz-index/doc.o tools/gz-index/ledger.o \
 		     tools/gz-index/segment.o \
 		     tools/gz-index/spill.o lib/rec.o lib/log.o lib/stats.o \
 		     lib/progress.o lib/metrics.o \

@@ -3,7 +3,7 @@
  * function that reads a record's gz member: lib/rec.c's accessors and
  * rec_check, gz-fetch's source_intake (tools/gz-fetch/source.c),
  * gz-extract's intake_record (tools/gz-extract/intake.c) and gz-index's
- * doc_new and ledger_put (tools/gz-index/batch.c, ledger.c).  libjq asserts
+ * doc_new and ledger_put (tools/gz-index/doc.c, ledger.c).  libjq asserts
  * on a lookup in anything but an object, so one unchecked jv_object_get
  * shows up here as an abort.
  *
@@ -18,7 +18,7 @@
  */
 #include "extract.h"
 #include "fetch.h"
-#include "index.h"
+#include "doc.h"
 #include "jq16.h"
 #include "ledger.h"
 #include "rec.h"

@@ -10,7 +10,7 @@
  * past its end.  Input that makes libjq 1.6 itself leak is skipped (see
  * jq16.h).
  */
-#include "index.h"
+#include "response.h"
 #include "jq16.h"
 
 #include <stdint.h>

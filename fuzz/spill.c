@@ -13,7 +13,7 @@
  * Input that makes libjq 1.6 itself leak is skipped (see jq16.h).
  */
 #define _GNU_SOURCE	/* memmem */
-#include "index.h"
+#include "spill.h"
 #include "jq16.h"
 #include "text.h"
 

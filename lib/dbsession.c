@@ -40,8 +40,15 @@ db_session_connect(struct db_session *s)
 		PQfinish(s->conn);
 		s->conn = db_connect(s->target, &fatal, s->error,
 		    sizeof s->error);
-		if (s->conn != NULL)
+		if (s->conn != NULL && (s->prepare == NULL ||
+		    s->prepare(s->conn, s->prepare_arg, s->error,
+		    sizeof s->error)))
 			break;
+		if (s->conn != NULL) {	/* connected, not prepared: again */
+			PQfinish(s->conn);
+			s->conn = NULL;
+			fatal = false;
+		}
 		if (fatal) {
 			log_error("cannot connect to %s: %s",
 			    db_describe(s->target), s->error);

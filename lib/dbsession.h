@@ -21,14 +21,21 @@ struct db_session {
 	PGconn *conn;
 	int attempt;		/* failures in a row, for the backoff */
 	char error[512];
+	/*
+	 * Run on each new connection before it is used (a temporary table,
+	 * say); false, with why in err, counts as a lost connection: it is
+	 * closed and retried with the backoff.  NULL: nothing to run.
+	 */
+	bool (*prepare)(PGconn *conn, void *arg, char *err, size_t size);
+	void *prepare_arg;
 };
 
 #define DB_SESSION_INIT(target, retry, schema) \
-	{ (target), (retry), (schema), NULL, 0, "" }
+	{ (target), (retry), (schema), NULL, 0, "", NULL, NULL }
 
 /*
  * Connects, or checks the connection is still there and reconnects with
- * the backoff.  Returns 0, or an EXIT_* status when it is hopeless (bad
+ * the backoff (then runs prepare, if any).  Returns 0, or an EXIT_* status when it is hopeless (bad
  * credentials: 2; retries exhausted or a stop requested: 3), logged.
  */
 int db_session_connect(struct db_session *s);

@@ -280,3 +280,13 @@ refuse_at_commit() {
 	[[ "$stderr" == *"retrying in"* ]]
 	[[ "$stderr" == *"cannot connect to"*"after 3 attempts"* ]]
 }
+
+@test "gz-index --url postgresql: an unreachable database is tried --retries times (lib/dbsession), then exit 3" {
+	doc 1 2704302 Maceió AL 2024-03-01 "Aviso de licitação." >"$BATS_TEST_TMPDIR/in"
+	run -3 --separate-stderr timeout 60 gz-index --no-mark --retries 2 \
+		--url "postgresql://gz@127.0.0.1:1/gz" <"$BATS_TEST_TMPDIR/in"
+	assert_output ""
+	[[ "$stderr" == *"retrying in"* ]]
+	# The words gz-list and gz-search use for the same condition.
+	[[ "$stderr" == *"cannot connect to"*"after 2 attempts"* ]]
+}

@@ -3,7 +3,9 @@
  * queued, committed once the lines are out (see ack.h for the contract).
  */
 #include "ack.h"
-#include "run.h"
+#include "fate.h"
+#include "doc.h"
+#include "mark.h"
 #include "cli.h"
 #include "ledger.h"
 #include "log.h"
@@ -11,6 +13,7 @@
 #include "rec.h"
 #include "segment.h"
 #include "version.h"
+#include "xalloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +25,11 @@ struct ack_batch {
 };
 
 struct ack {
+	struct mark *mark;		/* NULL with --no-mark */
+	bool mark_broken;		/* the database failed past retries */
+	struct pgsink *pg;		/* documents stored on the marking's */
+	bool pg_shared;			/* ... connection, or NULL and false */
+	const struct fate *fate;
 	struct ack_batch *open;		/* its transaction open, lines queued */
 	uint64_t ticket;		/* the open batch's last line */
 	struct ack_batch *head, **tail;	/* waiting, oldest first */
@@ -29,12 +37,35 @@ struct ack {
 };
 
 struct ack *
-ack_new(void)
+ack_new(struct mark *mark, const struct fate *fate)
 {
 	struct ack *a = xcalloc(1, sizeof *a);
 
+	a->mark = mark;
+	a->fate = fate;
 	a->tail = &a->head;
 	return a;
+}
+
+void
+ack_set_pgsink(struct ack *a, struct pgsink *pg, bool shared)
+{
+	a->pg = pg;
+	a->pg_shared = shared;
+}
+
+void
+ack_release(struct ack *a, long long gid)
+{
+	if (a->mark != NULL && !a->mark_broken)
+		mark_release(a->mark, gid);
+}
+
+void
+ack_settle(struct ack *a, bool now)
+{
+	if (a->mark != NULL && !a->mark_broken)
+		mark_settle(a->mark, now);
 }
 
 static void
@@ -80,7 +111,7 @@ ack_idle(const struct ack *a)
 
 /* d's ledger line: the record with gz.index, counted as indexed. */
 static void
-put_indexed(struct run *r, struct doc *d)
+put_indexed(struct ack *a, struct doc *d)
 {
 	jv ix = jv_object_set(jv_object(), jv_string("_id"),
 	    jv_string(d->id));
@@ -89,18 +120,18 @@ put_indexed(struct run *r, struct doc *d)
 	    d->status ? jv_number(d->status) : jv_null());
 	ix = jv_object_set(ix, jv_string("result"), jv_string(d->result));
 	ix = jv_object_set(ix, jv_string("version"), jv_string(gz_version));
-	if (r->mark != NULL)
+	if (a->mark != NULL)
 		ix = jv_object_set(ix, jv_string("marked"),
 		    jv_bool(d->marked));
 	d->ledger = rec_gz_set(d->ledger, "index", ix);
-	if (r->mark != NULL && !d->marked && d->gid >= 0 &&
+	if (a->mark != NULL && !d->marked && d->gid >= 0 &&
 	    segment_markable(d))
 		log_warn("id %lld: indexed but not marked: its row is gone or "
 		    "its file_checksum changed since it was listed", d->gid);
 	ledger_indexed(d->marked);
 	stats_observe_duration(clock_monotonic() - d->read_at);
 	gz_stats.inflight--;
-	run_put_line(r, jv_copy(d->ledger));
+	fate_put_line(a->fate, jv_copy(d->ledger));
 }
 
 /*
@@ -109,7 +140,7 @@ put_indexed(struct run *r, struct doc *d)
  * (no marking, or marking failed: its documents failed with mark_failed).
  */
 static void
-open_batch(struct run *r, struct ack *a, struct ack_batch *ab)
+open_batch(struct ack *a, struct ack_batch *ab)
 {
 	bool mark_failed = false;
 	size_t i;
@@ -118,26 +149,27 @@ open_batch(struct run *r, struct ack *a, struct ack_batch *ab)
 	for (i = 0; i < ab->n; i++)
 		segment_acknowledged(ab->docs[i]);
 	/* Once the database failed past its retries, don't wait on it again. */
-	if (r->mark != NULL && (r->mark_broken ||
-	    mark_begin(r->mark, ab->docs, ab->n) != 0)) {
-		mark_failed = r->mark_broken = true;
-		run_fatal(r, EXIT_FATAL, "interrupted", "stopping: nothing "
-		    "more can be marked processed");
+	if (a->mark != NULL && (a->mark_broken ||
+	    mark_begin(a->mark, ab->docs, ab->n) != 0)) {
+		mark_failed = a->mark_broken = true;
+		fate_fatal(a->fate, EXIT_FATAL, "interrupted", "stopping: "
+		    "nothing more can be marked processed");
 	}
-	if (mark_failed && r->pg_shared)
-		pgsink_rollback(r->pg);
+	if (mark_failed && a->pg_shared)
+		pgsink_rollback(a->pg);
 	for (i = 0; i < ab->n; i++) {
 		if (mark_failed) {
-			run_fail_doc(r, ab->docs[i], "mark_failed", r->pg_shared ?
-			    "neither stored nor marked processed: the database "
-			    "failed" : "indexed, but the database could not "
-			    "mark it processed", 0, true);
+			fate_fail(a->fate, ab->docs[i], "mark_failed",
+			    a->pg_shared ? "neither stored nor marked "
+			    "processed: the database failed" : "indexed, but "
+			    "the database could not mark it processed", 0,
+			    true);
 			ab->docs[i] = NULL;
 			continue;
 		}
-		put_indexed(r, ab->docs[i]);
+		put_indexed(a, ab->docs[i]);
 	}
-	if (mark_failed || r->mark == NULL) {
+	if (mark_failed || a->mark == NULL) {
 		free_batch(ab);
 		return;
 	}
@@ -147,26 +179,26 @@ open_batch(struct run *r, struct ack *a, struct ack_batch *ab)
 
 /* The open batch's lines are out (or stdout failed): commit its marks. */
 static void
-commit_open(struct run *r, struct ack *a)
+commit_open(struct ack *a)
 {
 	struct ack_batch *ab = a->open;
 
 	a->open = NULL;
-	if (mark_commit(r->mark) != 0) {
-		r->mark_broken = true;
-		run_fatal(r, EXIT_FATAL, "interrupted", "stopping: the last "
-		    "%zu ledger lines that say marked are not%s: their marks "
-		    "could not be committed, and a rerun lists them again",
-		    ab->n, r->pg_shared ? ", nor are their documents stored" :
+	if (mark_commit(a->mark) != 0) {
+		a->mark_broken = true;
+		fate_fatal(a->fate, EXIT_FATAL, "interrupted", "stopping: "
+		    "the last %zu ledger lines that say marked are not%s: "
+		    "their marks could not be committed, and a rerun lists "
+		    "them again",
+		    ab->n, a->pg_shared ? ", nor are their documents stored" :
 		    "");
 	}
 	free_batch(ab);
 }
 
 void
-ack_progress(struct run *r)
+ack_progress(struct ack *a)
 {
-	struct ack *a = r->ack;
 	struct ack_batch *ab;
 
 	for (;;) {
@@ -174,21 +206,20 @@ ack_progress(struct run *r)
 			(void)ledger_flush(false);	/* the loop sees errors */
 			if (ledger_errno() == 0 && !ledger_out(a->ticket))
 				return;
-			commit_open(r, a);
+			commit_open(a);
 		}
 		if ((ab = a->head) == NULL)
 			return;
 		if ((a->head = ab->next) == NULL)
 			a->tail = &a->head;
 		a->waiting--;
-		open_batch(r, a, ab);
+		open_batch(a, ab);
 	}
 }
 
 void
-ack_add(struct run *r, struct doc **docs, size_t n)
+ack_add(struct ack *a, struct doc **docs, size_t n)
 {
-	struct ack *a = r->ack;
 	struct ack_batch *ab;
 
 	if (n == 0)
@@ -200,14 +231,14 @@ ack_add(struct run *r, struct doc **docs, size_t n)
 	*a->tail = ab;
 	a->tail = &ab->next;
 	a->waiting++;
-	ack_progress(r);
+	ack_progress(a);
 }
 
 void
-ack_finish(struct run *r)
+ack_finish(struct ack *a)
 {
-	while (!ack_idle(r->ack)) {
+	while (!ack_idle(a)) {
 		(void)ledger_flush(true);	/* a failure commits the rest */
-		ack_progress(r);
+		ack_progress(a);
 	}
 }

@@ -33,26 +33,43 @@
 
 #define ACK_WAITING_MAX 8
 
-struct run;
 struct doc;
 struct ack;
+struct fate;
+struct mark;
+struct pgsink;
 
-struct ack *ack_new(void);
+/*
+ * mark is NULL with --no-mark; failures and ledger lines go back to the
+ * loop through fate (both stay the caller's).  The ack owns the marking
+ * from then on: whether the database broke, the claims' releases.
+ */
+struct ack *ack_new(struct mark *mark, const struct fate *fate);
+/*
+ * The documents go to PostgreSQL on the marking's connection (shared): a
+ * batch that cannot be marked is rolled back with them.
+ */
+void ack_set_pgsink(struct ack *a, struct pgsink *pg, bool shared);
 /* Frees what is left (call ack_finish first to have it marked). */
 void ack_free(struct ack *a);
 /* Takes the n documents (docs itself stays the caller's). */
-void ack_add(struct run *r, struct doc **docs, size_t n);
+void ack_add(struct ack *a, struct doc **docs, size_t n);
 /*
  * Commits the open batch once its lines are out and opens the next: each
  * turn of the loop, after the ledger was flushed.  Never blocks on stdout.
  */
-void ack_progress(struct run *r);
+void ack_progress(struct ack *a);
 /* Enough batches wait: take no new input. */
 bool ack_full(const struct ack *a);
 /* Nothing open or waiting. */
 bool ack_idle(const struct ack *a);
 /* At the end, nothing else to do: waits for the reader to take every line
  * and commits every batch. */
-void ack_finish(struct run *r);
+void ack_finish(struct ack *a);
+/* A claimed gazette failed: expire its claim (mark_release), unless there
+ * is no marking or the database broke. */
+void ack_release(struct ack *a, long long gid);
+/* Sends the pending releases when due, or at once with now (mark_settle). */
+void ack_settle(struct ack *a, bool now);
 
 #endif

@@ -6,13 +6,17 @@
  * 429/502/503/504 and transport errors retried with the batch whole; 413
  * split in halves.
  */
-#include "run.h"
+#include "answer.h"
+#include "batch.h"
+#include "response.h"
 #include "ack.h"
+#include "fate.h"
 #include "segment.h"
 #include "cli.h"
 #include "pgsink.h"
 #include "log.h"
 #include "rec.h"
+#include "xalloc.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -22,29 +26,29 @@
 
 /* A batch OpenSearch did not take as a whole: again later, or give up. */
 static void
-retry_batch(struct run *r, struct batch *b, const char *why,
+retry_batch(const struct answer *a, struct batch *b, const char *why,
     double retry_after)
 {
 	double delay;
 
 	b->attempt++;
-	if (r->stopping) {
-		run_drop_batch(r, b);
+	if (fate_stopping(a->fate)) {
+		fate_drop_batch(a->fate, b);
 		return;
 	}
-	if (!retry_allowed(&r->o->retry, b->attempt)) {
-		run_fatal(r, EXIT_FATAL, "opensearch_unavailable", "OpenSearch "
-		    "at %s failed %d times in a row: %s", run_target(r),
+	if (!retry_allowed(&a->o->retry, b->attempt)) {
+		fate_fatal(a->fate, EXIT_FATAL, "opensearch_unavailable",
+		    "OpenSearch at %s failed %d times in a row: %s", a->target,
 		    b->attempt, why);
-		run_drop_batch(r, b);
+		fate_drop_batch(a->fate, b);
 		return;
 	}
-	delay = retry_delay(&r->o->retry, b->attempt, retry_after);
+	delay = retry_delay(&a->o->retry, b->attempt, retry_after);
 	log_info("bulk of %zu documents: %s; retrying in %.1f s, %d left",
-	    b->n, why, delay, r->o->retry.max_attempts - b->attempt);
+	    b->n, why, delay, a->o->retry.max_attempts - b->attempt);
 	gz_stats.retries++;
 	b->not_before = clock_monotonic() + delay;
-	run_enqueue(r, b, false);
+	fate_enqueue(a->fate, b, false);
 }
 
 /*
@@ -53,7 +57,7 @@ retry_batch(struct run *r, struct batch *b, const char *why,
  * to be sent again.
  */
 static bool
-retry_item(struct run *r, struct batch *b, size_t i,
+retry_item(const struct answer *a, struct batch *b, size_t i,
     const struct item_result *it)
 {
 	struct doc *d = b->docs[i];
@@ -61,11 +65,13 @@ retry_item(struct run *r, struct batch *b, size_t i,
 
 	d->attempts++;
 	snprintf(why, sizeof why, "%s: %s", it->type, it->reason);
-	if (r->stopping || !retry_allowed(&r->o->retry, d->attempts)) {
-		if (r->stopping)
-			run_drop_doc(r, d, d->attempts);
+	if (fate_stopping(a->fate) ||
+	    !retry_allowed(&a->o->retry, d->attempts)) {
+		if (fate_stopping(a->fate))
+			fate_drop(a->fate, d, d->attempts);
 		else
-			run_fail_doc(r, d, it->type, why, d->attempts, true);
+			fate_fail(a->fate, d, it->type, why, d->attempts,
+			    true);
 		return false;
 	}
 	batch_detach(b, i);
@@ -81,7 +87,7 @@ retry_item(struct run *r, struct batch *b, size_t i,
  * not one request per document.  Each keeps its own attempt count.
  */
 static void
-retry_items(struct run *r, const struct batch *b, struct doc **docs,
+retry_items(const struct answer *a, const struct batch *b, struct doc **docs,
     size_t n, const char *type)
 {
 	double delay, due;
@@ -93,16 +99,15 @@ retry_items(struct run *r, const struct batch *b, struct doc **docs,
 	for (i = 0; i < n; i++)
 		if (docs[i]->attempts > most)
 			most = docs[i]->attempts;
-	delay = retry_delay(&r->o->retry, most, 0);
+	delay = retry_delay(&a->o->retry, most, 0);
 	due = clock_monotonic() + delay;
 	for (i = 0; i < n; i++) {
 		docs[i]->not_before = due;
-		docs[i]->next = r->retry;
-		r->retry = docs[i];
+		fate_retry_later(a->fate, docs[i]);
 	}
 	log_info("bulk of %zu documents: %zu items rejected (%s); retrying "
 	    "them with the next batches in %.1f s, %d left", b->n, n, type,
-	    delay, r->o->retry.max_attempts - most);
+	    delay, a->o->retry.max_attempts - most);
 }
 
 /*
@@ -126,7 +131,7 @@ items_match(const struct batch *b, const struct item_result *items,
 }
 
 static void
-read_items(struct run *r, struct batch *b)
+read_items(const struct answer *a, struct batch *b)
 {
 	struct item_result *items = xmalloc(b->n * sizeof *items);
 	struct doc **acked = xmalloc(b->n * sizeof *acked);
@@ -136,7 +141,7 @@ read_items(struct run *r, struct batch *b)
 
 	if (!response_items(b->resp, b->resp_len, items, b->n, why,
 	    sizeof why) || !items_match(b, items, why, sizeof why)) {
-		retry_batch(r, b, why, 0);
+		retry_batch(a, b, why, 0);
 		goto out;
 	}
 	for (i = 0; i < b->n; i++) {
@@ -152,16 +157,16 @@ read_items(struct run *r, struct batch *b)
 			if (type[0] == '\0')
 				snprintf(type, sizeof type, "%d %s",
 				    it->status, it->type);
-			if (retry_item(r, b, i, it))
+			if (retry_item(a, b, i, it))
 				again[nagain++] = d;
 		} else {
-			run_fail_doc(r, d, it->type, it->reason, d->attempts + 1,
-			    false);
+			fate_fail(a->fate, d, it->type, it->reason,
+			    d->attempts + 1, false);
 		}
 	}
-	retry_items(r, b, again, nagain, type);
+	retry_items(a, b, again, nagain, type);
 	batch_free(b);
-	ack_add(r, acked, n);
+	ack_add(a->ack, acked, n);
 out:
 	free(items);
 	free(acked);
@@ -170,26 +175,26 @@ out:
 
 /* 413: too big for http.max_content_length; halves until each fits. */
 static void
-split_batch(struct run *r, struct batch *b)
+split_batch(const struct answer *a, struct batch *b)
 {
 	if (b->n == 1) {
 		char why[160];
 
 		snprintf(why, sizeof why, "OpenSearch refused a %zu-byte "
 		    "request with this document alone (413)", batch_size(b));
-		run_fail_doc(r, b->docs[0], "too_large", why, b->attempt + 1,
-		    false);
+		fate_fail(a->fate, b->docs[0], "too_large", why,
+		    b->attempt + 1, false);
 		batch_free(b);
 		return;
 	}
 	log_info("bulk of %zu documents, %zu bytes, is too large (413); "
 	    "splitting it", b->n, batch_size(b));
-	run_enqueue(r, batch_split(b), true);
-	run_enqueue(r, b, true);
+	fate_enqueue(a->fate, batch_split(b), true);
+	fate_enqueue(a->fate, b, true);
 }
 
 static void
-refuse_batch(struct run *r, struct batch *b, long status)
+refuse_batch(const struct answer *a, struct batch *b, long status)
 {
 	char type[96], reason[400];
 	size_t i;
@@ -197,56 +202,44 @@ refuse_batch(struct run *r, struct batch *b, long status)
 	response_error(b->resp, b->resp_len, status, type, sizeof type,
 	    reason, sizeof reason);
 	if (status == 401 || status == 403) {
-		run_fatal(r, EXIT_USAGE, status == 401 ? "unauthorized" :
-		    "forbidden", "OpenSearch at %s refused the credentials"
-		    "%s%s (%ld %s: %s)", run_target(r), r->o->user ? " of " :
-		    "", r->o->user ? r->o->user : "", status, type, reason);
-		run_drop_batch(r, b);
+		fate_fatal(a->fate, EXIT_USAGE, status == 401 ?
+		    "unauthorized" : "forbidden", "OpenSearch at %s refused "
+		    "the credentials"
+		    "%s%s (%ld %s: %s)", a->target, a->o->user ? " of " :
+		    "", a->o->user ? a->o->user : "", status, type, reason);
+		fate_drop_batch(a->fate, b);
 		return;
 	}
 	log_error("OpenSearch refused a bulk of %zu documents: HTTP %ld %s: "
 	    "%s", b->n, status, type, reason);
 	for (i = 0; i < b->n; i++)
-		run_fail_doc(r, b->docs[i], type, reason, b->attempt + 1, false);
+		fate_fail(a->fate, b->docs[i], type, reason, b->attempt + 1,
+		    false);
 	batch_free(b);
 }
 
-static void
-unlink_flying(struct run *r, struct batch *b)
-{
-	struct batch **p;
-
-	for (p = &r->flying; *p != NULL; p = &(*p)->next)
-		if (*p == b) {
-			*p = b->next;
-			break;
-		}
-	b->next = NULL;
-}
-
 void
-run_answered(void *arg, struct batch *b, const struct bulk_outcome *out)
+answer_bulk(const struct answer *a, struct batch *b,
+    const struct bulk_outcome *out)
 {
-	struct run *r = arg;
 	char why[400];
 
-	unlink_flying(r, b);
 	if (out->curl_code != 0) {
 		snprintf(why, sizeof why, "%s (curl %d)", b->error,
 		    out->curl_code);
 		if (retry_curl_code(out->curl_code))
-			retry_batch(r, b, why, 0);
+			retry_batch(a, b, why, 0);
 		else {
-			run_fatal(r, out->curl_code == 60 || out->curl_code ==
-			    77 || out->curl_code == 58 ? EXIT_USAGE :
-			    EXIT_FATAL, "opensearch_unavailable", "OpenSearch "
-			    "at %s: %s", run_target(r), why);
-			run_drop_batch(r, b);
+			fate_fatal(a->fate, out->curl_code == 60 ||
+			    out->curl_code == 77 || out->curl_code == 58 ?
+			    EXIT_USAGE : EXIT_FATAL, "opensearch_unavailable",
+			    "OpenSearch at %s: %s", a->target, why);
+			fate_drop_batch(a->fate, b);
 		}
 	} else if (out->status == 200) {
-		read_items(r, b);
+		read_items(a, b);
 	} else if (out->status == 413) {
-		split_batch(r, b);
+		split_batch(a, b);
 	} else if (retry_http_status(out->status)) {
 		char type[96], reason[200];
 
@@ -254,9 +247,9 @@ run_answered(void *arg, struct batch *b, const struct bulk_outcome *out)
 		    sizeof type, reason, sizeof reason);
 		snprintf(why, sizeof why, "HTTP %ld %s: %s", out->status,
 		    type, reason);
-		retry_batch(r, b, why, out->retry_after);
+		retry_batch(a, b, why, out->retry_after);
 	} else {
-		refuse_batch(r, b, out->status);
+		refuse_batch(a, b, out->status);
 	}
 }
 
@@ -266,23 +259,23 @@ run_answered(void *arg, struct batch *b, const struct bulk_outcome *out)
  * acknowledgement from OpenSearch may mark a gazette processed.
  */
 void
-run_written(struct run *r, struct batch *b)
+answer_written(const struct answer *a, struct batch *b)
 {
 	size_t i;
 
 	/* EINVAL: a pipe or /dev/null, which have nothing to sync. */
-	if (batch_write(b, r->out_fd, r->o->gzip) != 0 ||
-	    (fsync(r->out_fd) != 0 && errno != EINVAL)) {
-		run_fatal(r, EXIT_FATAL, "output_failed", "writing %s: %s",
-		    r->o->output, strerror(errno));
-		run_drop_batch(r, b);
+	if (batch_write(b, a->out_fd, a->o->gzip) != 0 ||
+	    (fsync(a->out_fd) != 0 && errno != EINVAL)) {
+		fate_fatal(a->fate, EXIT_FATAL, "output_failed",
+		    "writing %s: %s", a->o->output, strerror(errno));
+		fate_drop_batch(a->fate, b);
 		return;
 	}
 	gz_stats.bytes += batch_size(b);
 	for (i = 0; i < b->n; i++)
 		snprintf(b->docs[i]->result, sizeof b->docs[i]->result,
 		    "written");
-	ack_add(r, b->docs, b->n);
+	ack_add(a->ack, b->docs, b->n);
 	batch_free(b);
 }
 
@@ -294,39 +287,39 @@ run_written(struct run *r, struct batch *b)
  * document at fault is alone.
  */
 void
-run_stored(struct run *r, struct batch *b)
+answer_stored(const struct answer *a, struct batch *b)
 {
 	char **why = xcalloc(b->n, sizeof *why), error[512];
 	struct doc **acked = xmalloc(b->n * sizeof *acked);
 	size_t i, n = 0, count = b->n;
-	int rc = pgsink_write(r->pg, b, why, error, sizeof error);
+	int rc = pgsink_write(a->pg, b, why, error, sizeof error);
 
 	if (rc == -1 && b->n > 1) {
 		log_info("PostgreSQL could not read a batch of %zu documents "
 		    "(%s); splitting it", b->n, error);
-		run_enqueue(r, batch_split(b), true);
-		run_enqueue(r, b, true);
+		fate_enqueue(a->fate, batch_split(b), true);
+		fate_enqueue(a->fate, b, true);
 	} else if (rc == -1) {
-		run_fail_doc(r, b->docs[0], "invalid_document", error, 1,
+		fate_fail(a->fate, b->docs[0], "invalid_document", error, 1,
 		    false);
 		batch_free(b);
 	} else if (rc != 0) {
-		run_fatal(r, rc, "index_unavailable", "PostgreSQL at %s: %s",
-		    run_target(r), error);
-		run_drop_batch(r, b);
+		fate_fatal(a->fate, rc, "index_unavailable",
+		    "PostgreSQL at %s: %s", a->target, error);
+		fate_drop_batch(a->fate, b);
 	} else {
 		gz_stats.bytes += batch_size(b);
 		for (i = 0; i < b->n; i++) {
 			if (why[i] != NULL)
-				run_fail_doc(r, b->docs[i], "invalid_document",
-				    why[i], 1, false);
+				fate_fail(a->fate, b->docs[i],
+				    "invalid_document", why[i], 1, false);
 			else
 				acked[n++] = b->docs[i];
 		}
 		batch_free(b);
-		if (n == 0 && r->pg_shared)	/* no marks to commit with */
-			pgsink_rollback(r->pg);
-		ack_add(r, acked, n);
+		if (n == 0 && a->pg_shared)	/* no marks to commit with */
+			pgsink_rollback(a->pg);
+		ack_add(a->ack, acked, n);
 	}
 	for (i = 0; i < count; i++)
 		free(why[i]);
@@ -340,8 +333,8 @@ run_stored(struct run *r, struct batch *b)
  * its set (segment.h).
  */
 void
-run_acknowledge_parent(struct run *r, struct doc *d)
+answer_parent(const struct answer *a, struct doc *d)
 {
 	snprintf(d->result, sizeof d->result, "split");
-	ack_add(r, &d, 1);
+	ack_add(a->ack, &d, 1);
 }

@@ -9,9 +9,11 @@
  *   is sent and the connection survives;
  * - no CURLOPT_FAILONERROR: error bodies carry the error type.
  */
-#include "index.h"
+#include "bulk.h"
+#include "batch.h"
 #include "cli.h"
 #include "log.h"
+#include "xalloc.h"
 
 #include <curl/curl.h>
 #include <stdio.h>
@@ -20,6 +22,18 @@
 
 /* A bulk response is ~300 bytes an item; anything this big is not one. */
 #define RESPONSE_MAX (64u << 20)
+
+size_t
+bulk_reply_keep(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct reply *r = arg;
+	size_t n = size * nmemb, room = sizeof r->body - 1 - r->len;
+
+	memcpy(r->body + r->len, data, n < room ? n : room);
+	r->len += n < room ? n : room;
+	r->body[r->len] = '\0';
+	return n;
+}
 
 /*
  * Keep items whole but drop _shards, _seq_no and the like: about half the

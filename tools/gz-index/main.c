@@ -6,12 +6,18 @@
  * open what is needed before the first record (database, output file,
  * index), signals, run, check stdout.
  */
-#include "index.h"
+#include "bulk.h"
+#include "mapping.h"
+#include "mark.h"
+#include "options.h"
+#include "spill.h"
 #include "cli.h"
 #include "ledger.h"
 #include "log.h"
+#include "ndjson.h"
 #include "pgsink.h"
 #include "run.h"
+#include "store.h"
 #include "sig.h"
 
 #include <curl/curl.h>
@@ -92,7 +98,7 @@ main(int argc, char **argv)
 		log_info("dry run: the bulk bodies go to %s; nothing is sent "
 		    "to OpenSearch, stored or marked", o.output);
 	else if (o.store_text &&
-	    (store = store_new(&o, r, bulk, &status)) == NULL)
+	    (store = store_new(&o, bulk, &status)) == NULL)
 		goto out;
 	run_set_store(r, store);
 	if (pg != NULL)

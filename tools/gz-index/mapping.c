@@ -4,10 +4,14 @@
  * Either way a bulk never auto-creates it with dynamic mappings
  * (OpenSearch's index API), which is what a mistyped index name would do.
  */
-#include "index.h"
+#include "mapping.h"
+#include "bulk.h"
+#include "options.h"
+#include "response.h"
 #include "cli.h"
 #include "config.h"
 #include "log.h"
+#include "xalloc.h"
 
 #include <curl/curl.h>
 #include <stdio.h>
@@ -59,18 +63,6 @@ const char mapping_json[] =
   "\"territory_name\":{\"type\":\"text\",\"fields\":{\"keyword\":"
     "{\"type\":\"keyword\",\"ignore_above\":256}}},"
   "\"url\":{\"type\":\"keyword\"}}}}";
-
-size_t
-reply_keep(char *data, size_t size, size_t nmemb, void *arg)
-{
-	struct reply *r = arg;
-	size_t n = size * nmemb, room = sizeof r->body - 1 - r->len;
-
-	memcpy(r->body + r->len, data, n < room ? n : room);
-	r->len += n < room ? n : room;
-	r->body[r->len] = '\0';
-	return n;
-}
 
 /*
  * What an answer about the index means: 0 done, -1 worth another try, or
@@ -179,7 +171,7 @@ index_call(const struct index_options *o, const char *method,
 		long status = 0;
 		CURLcode cc;
 
-		curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, reply_keep);
+		curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, bulk_reply_keep);
 		curl_easy_setopt(e, CURLOPT_WRITEDATA, &r);
 		if ((cc = curl_easy_perform(e)) != CURLE_OK) {
 			snprintf(why, sizeof why, "OpenSearch at %s: %s "

@@ -20,12 +20,14 @@
  * the claims of records that failed are expired in batches, so the
  * claiming gz-list sees every claim settled and other workers may retry.
  */
-#include "index.h"
+#include "mark.h"
+#include "doc.h"
 #include "segment.h"
 #include "cli.h"
 #include "db.h"
 #include "dbarray.h"
 #include "log.h"
+#include "xalloc.h"
 
 #include <limits.h>
 #include <stdio.h>

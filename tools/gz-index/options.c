@@ -2,7 +2,7 @@
  * options — gz-index's command line and environment (gz(7)
  * "Configuration"): flags win over variables.
  */
-#include "index.h"
+#include "options.h"
 #include "cli.h"
 #include "config.h"
 

@@ -12,13 +12,16 @@
  * the statement; the batch is then taken one document at a time under
  * savepoints, so that document alone fails, as an item of a _bulk would.
  */
-#include "index.h"
+#include "batch.h"
+#include "options.h"
 #include "pgsink.h"
 #include "cli.h"
 #include "db.h"
+#include "dbsession.h"
 #include "log.h"
 #include "pgdocs.h"
 #include "retry.h"
+#include "xalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +30,7 @@
 struct pgsink {
 	struct db_target *target;
 	const struct retry_policy *retry;
-	PGconn *conn;
+	struct db_session db;	/* reconnects with the backoff */
 	char table[64];
 	char *insert;		/* the upsert, all pairs or pair $1 */
 	bool shared;		/* leave each batch's transaction open */
@@ -82,7 +85,7 @@ static const char insert_fmt[] =
 static bool
 exec_ok(struct pgsink *s, const char *sql)
 {
-	PGresult *res = PQexec(s->conn, sql);
+	PGresult *res = PQexec(s->db.conn, sql);
 	bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
 
 	if (!ok)
@@ -92,33 +95,29 @@ exec_ok(struct pgsink *s, const char *sql)
 	return ok;
 }
 
-/* (Re)connects with the shared backoff; 0, or the exit status. */
+/* A new connection's temporary table (a db_session's prepare). */
+static bool
+prepare_connection(PGconn *conn, void *arg, char *err, size_t size)
+{
+	PGresult *res = PQexec(conn, lines_sql);
+	bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+
+	(void)arg;
+	if (!ok)
+		db_error_line(PQresultErrorMessage(res), err, size);
+	PQclear(res);
+	return ok;
+}
+
+/*
+ * (Re)connects with the shared backoff (lib/dbsession), each call with
+ * all its attempts; 0, or the exit status (s->db.error says why).
+ */
 static int
 ensure_connection(struct pgsink *s)
 {
-	bool fatal;
-	int attempt = 0;
-
-	while (s->conn == NULL || db_connection_lost(s->conn)) {
-		PQfinish(s->conn);
-		s->conn = db_connect(s->target, &fatal, s->error,
-		    sizeof s->error);
-		if (s->conn != NULL && exec_ok(s, lines_sql))
-			break;
-		if (fatal) {
-			log_error("cannot connect to %s: %s",
-			    db_describe(s->target), s->error);
-			return EXIT_USAGE;
-		}
-		if (!retry_allowed(s->retry, ++attempt) ||
-		    !retry_sleep(s->retry, attempt, retry_delay(s->retry,
-		    attempt, 0), s->error)) {
-			log_error("cannot reach %s after %d attempts: %s",
-			    db_describe(s->target), attempt, s->error);
-			return EXIT_FATAL;
-		}
-	}
-	return 0;
+	s->db.attempt = 0;
+	return db_session_connect(&s->db);
 }
 
 struct pgsink *
@@ -142,9 +141,11 @@ pgsink_open(const struct index_options *o, int *status)
 		*status = EXIT_FATAL;
 		goto fail;
 	}
+	s->db = (struct db_session)DB_SESSION_INIT(s->target, s->retry, NULL);
+	s->db.prepare = prepare_connection;
 	if ((*status = ensure_connection(s)) != 0)
 		goto fail;
-	quoted = PQescapeIdentifier(s->conn, s->table, strlen(s->table));
+	quoted = PQescapeIdentifier(s->db.conn, s->table, strlen(s->table));
 	if (quoted == NULL)
 		xalloc_die(strlen(s->table));
 	size = sizeof insert_fmt + 4 * strlen(quoted);
@@ -162,7 +163,7 @@ pgsink_close(struct pgsink *s)
 {
 	if (s == NULL)
 		return;
-	PQfinish(s->conn);
+	db_session_close(&s->db);
 	db_target_free(s->target);
 	free(s->insert);
 	free(s);
@@ -181,13 +182,13 @@ PGconn *const *
 pgsink_share(struct pgsink *s)
 {
 	s->shared = true;
-	return &s->conn;
+	return &s->db.conn;
 }
 
 void
 pgsink_rollback(struct pgsink *s)
 {
-	if (s->shared && PQtransactionStatus(s->conn) != PQTRANS_IDLE)
+	if (s->shared && PQtransactionStatus(s->db.conn) != PQTRANS_IDLE)
 		(void)exec_ok(s, "ROLLBACK");
 }
 
@@ -203,14 +204,14 @@ pgsink_prepare(struct pgsink *s, bool create)
 	int rc;
 
 	if (create) {
-		if (pgdocs_create(s->conn, s->table, s->error,
+		if (pgdocs_create(s->db.conn, s->table, s->error,
 		    sizeof s->error) == 0)
 			return 0;
 		log_error("creating the table %s in %s: %s", s->table,
 		    db_describe(s->target), s->error);
 		return EXIT_FATAL;
 	}
-	rc = pgdocs_exists(s->conn, s->table, s->error, sizeof s->error);
+	rc = pgdocs_exists(s->db.conn, s->table, s->error, sizeof s->error);
 	if (rc == 0)
 		return 0;
 	if (rc > 0)
@@ -231,7 +232,7 @@ copy_body(struct pgsink *s, struct batch *b)
 	size_t n;
 	bool ok;
 
-	res = PQexec(s->conn, copy_sql);
+	res = PQexec(s->db.conn, copy_sql);
 	ok = PQresultStatus(res) == PGRES_COPY_IN;
 	if (!ok)
 		db_error_line(PQresultErrorMessage(res), s->error,
@@ -243,15 +244,15 @@ copy_body(struct pgsink *s, struct batch *b)
 			snprintf(s->error, sizeof s->error, "reading a "
 			    "spilled text failed");
 			ok = false;
-			PQputCopyEnd(s->conn, s->error);
+			PQputCopyEnd(s->db.conn, s->error);
 			break;
 		}
-		ok = PQputCopyData(s->conn, buf, (int)n) == 1;
+		ok = PQputCopyData(s->db.conn, buf, (int)n) == 1;
 	}
 	free(buf);
-	if (ok && PQputCopyEnd(s->conn, NULL) != 1)
+	if (ok && PQputCopyEnd(s->db.conn, NULL) != 1)
 		ok = false;
-	while ((res = PQgetResult(s->conn)) != NULL) {
+	while ((res = PQgetResult(s->db.conn)) != NULL) {
 		if (PQresultStatus(res) != PGRES_COMMAND_OK && ok) {
 			db_error_line(PQresultErrorMessage(res), s->error,
 			    sizeof s->error);
@@ -260,7 +261,7 @@ copy_body(struct pgsink *s, struct batch *b)
 		PQclear(res);
 	}
 	if (!ok && s->error[0] == '\0')
-		db_error_line(PQerrorMessage(s->conn), s->error,
+		db_error_line(PQerrorMessage(s->db.conn), s->error,
 		    sizeof s->error);
 	return ok;
 }
@@ -297,7 +298,7 @@ upsert(struct pgsink *s, size_t line)
 		snprintf(number, sizeof number, "%zu", line);
 		params[0] = number;
 	}
-	return PQexecParams(s->conn, s->insert, 1, NULL, params, NULL, NULL,
+	return PQexecParams(s->db.conn, s->insert, 1, NULL, params, NULL, NULL,
 	    0);
 }
 
@@ -326,7 +327,7 @@ upsert_each(struct pgsink *s, struct batch *b, char **why)
 		why[i] = xmalloc(400);
 		db_error_line(PQresultErrorMessage(res), why[i], 400);
 		PQclear(res);
-		if (db_connection_lost(s->conn) ||
+		if (db_connection_lost(s->db.conn) ||
 		    !exec_ok(s, "ROLLBACK TO SAVEPOINT gz_doc"))
 			return false;
 	}
@@ -345,13 +346,13 @@ write_once(struct pgsink *s, struct batch *b, char **why)
 		return 1;
 	if (!copy_body(s, b)) {
 		exec_ok(s, "ROLLBACK");
-		return db_connection_lost(s->conn) ? 1 : -1;
+		return db_connection_lost(s->db.conn) ? 1 : -1;
 	}
 	ok = exec_ok(s, "SAVEPOINT gz_batch");
 	res = ok ? upsert(s, 0) : NULL;
 	if (ok && PQresultStatus(res) == PGRES_TUPLES_OK) {
 		take_results(b, res);
-	} else if (ok && !db_connection_lost(s->conn)) {
+	} else if (ok && !db_connection_lost(s->db.conn)) {
 		db_error_line(PQresultErrorMessage(res), s->error,
 		    sizeof s->error);
 		log_debug("the batch of %zu documents failed as a whole (%s); "
@@ -365,7 +366,7 @@ write_once(struct pgsink *s, struct batch *b, char **why)
 	/* Shared, the marks join the transaction and commit it (mark.c). */
 	if (ok && (s->shared || exec_ok(s, "COMMIT")))
 		return 0;
-	if (!db_connection_lost(s->conn))
+	if (!db_connection_lost(s->db.conn))
 		exec_ok(s, "ROLLBACK");
 	return 1;
 }
@@ -379,7 +380,7 @@ pgsink_write(struct pgsink *s, struct batch *b, char **why, char *error,
 
 	for (;;) {
 		if ((rc = ensure_connection(s)) != 0) {
-			snprintf(error, size, "%s", s->error);
+			snprintf(error, size, "%s", s->db.error);
 			return rc;
 		}
 		rc = write_once(s, b, why);

@@ -6,8 +6,9 @@
  * error.type are relied on: failed items lack _version and result, _id may
  * be null, and newer versions add fields, which are ignored.
  */
-#include "index.h"
+#include "response.h"
 
+#include <jv.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>

@@ -9,7 +9,14 @@
  * the next run.  --output is a dry run and marks nothing.
  */
 #include "run.h"
+#include "batch.h"
+#include "bulk.h"
+#include "mark.h"
+#include "spill.h"
 #include "ack.h"
+#include "answer.h"
+#include "fate.h"
+#include "store.h"
 #include "segment.h"
 #include "cli.h"
 #include "config.h"
@@ -19,13 +26,38 @@
 #include "pgsink.h"
 #include "rec.h"
 #include "sig.h"
+#include "xalloc.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+struct run {
+	const struct index_options *o;
+	struct bulk *bulk;		/* sends nothing with --output */
+	struct store *store;		/* NULL without --store-text */
+	struct pgsink *pg;		/* the PostgreSQL destination, or NULL */
+	bool pg_shared;			/* ... on the marking's connection */
+	struct ndjson_reader *in;
+	struct ack *ack;		/* acknowledged, being marked (ack.h) */
+	struct fate fate;		/* how ack and answer call back */
+	struct answer answer;		/* what answer.c is lent */
+	struct batch *filling;		/* taking documents */
+	struct batch *queue;		/* full, or waiting for a retry */
+	size_t queued;
+	struct batch *flying;		/* in flight (linked by next) */
+	struct doc *retry;		/* items waiting for their backoff */
+	bool eof, stopping;
+	double stop_deadline;
+	int fatal;			/* exit status of a fatal condition */
+	const char *drop_code;		/* gz.error.code of dropped documents */
+	char drop_why[400];
+	char target[512];		/* the URL, fit to print */
+};
+
+static void stop(struct run *r);
 
 /* --- the ledger side ---------------------------------------------------- */
 
@@ -39,18 +71,18 @@ ledger_failed(struct run *r)
 			r->drop_code = "interrupted";
 			snprintf(r->drop_why, sizeof r->drop_why,
 			    "the ledger's reader went away");
-			run_stop(r);
+			stop(r);
 		}
 	} else if (r->fatal == 0) {
 		r->fatal = EXIT_FATAL;
 		r->drop_code = "interrupted";
 		snprintf(r->drop_why, sizeof r->drop_why, "stdout failed");
-		run_stop(r);
+		stop(r);
 	}
 }
 
-void
-run_put_line(struct run *r, jv rec)
+static void
+put_line(struct run *r, jv rec)
 {
 	if (ledger_put(rec) != 0)
 		ledger_failed(r);
@@ -71,19 +103,12 @@ end_doc(struct run *r, struct doc *d, const char *code, const char *why,
 	    code, why);
 	gz_stats.inflight--;
 	segment_failed(d);	/* gz-split: its gazette stays unmarked */
-	if (d->claimed && r->mark != NULL && !r->mark_broken)
-		mark_release(r->mark, d->gid);
+	if (d->claimed)
+		ack_release(r->ack, d->gid);
 	if (ledger_errno() == 0)
-		run_put_line(r, rec_set_error(jv_copy(d->ledger), code, why,
+		put_line(r, rec_set_error(jv_copy(d->ledger), code, why,
 		    attempts, retryable));
 	doc_free(d);
-}
-
-void
-run_fail_doc(struct run *r, struct doc *d, const char *code,
-    const char *why, int attempts, bool retryable)
-{
-	end_doc(r, d, code, why, attempts, retryable);
 }
 
 /*
@@ -92,46 +117,42 @@ run_fail_doc(struct run *r, struct doc *d, const char *code,
  * outage shows in the summary and in gz_records_failed_total.  The exit
  * status is the stop's own (3, 2, or death by the signal).
  */
-void
-run_drop_doc(struct run *r, struct doc *d, int attempts)
+static void
+drop_doc(struct run *r, struct doc *d, int attempts)
 {
 	end_doc(r, d, r->drop_code, r->drop_why, attempts, true);
 }
 
-void
-run_drop_batch(struct run *r, struct batch *b)
+static void
+drop_batch(struct run *r, struct batch *b)
 {
 	size_t i;
 
 	for (i = 0; i < b->n; i++)
-		run_drop_doc(r, b->docs[i], b->attempt);
+		drop_doc(r, b->docs[i], b->attempt);
 	batch_free(b);
 }
 
 /* --- stopping ----------------------------------------------------------- */
 
-void
-run_fatal(struct run *r, int status, const char *code, const char *fmt, ...)
+static void
+fatal(struct run *r, int status, const char *code, const char *why)
 {
-	va_list ap;
-
 	if (r->fatal != 0)
 		return;
-	va_start(ap, fmt);
-	vsnprintf(r->drop_why, sizeof r->drop_why, fmt, ap);
-	va_end(ap);
+	snprintf(r->drop_why, sizeof r->drop_why, "%s", why);
 	log_error("%s", r->drop_why);
 	r->fatal = status;
 	r->drop_code = code;
-	run_stop(r);
+	stop(r);
 }
 
 /*
  * Stop reading and drop everything not yet sent; what is in flight gets
  * until stop_deadline to be answered.
  */
-void
-run_stop(struct run *r)
+static void
+stop(struct run *r)
 {
 	struct batch *b;
 	struct doc *d;
@@ -147,16 +168,16 @@ run_stop(struct run *r)
 	}
 	if ((b = r->filling) != NULL) {
 		r->filling = NULL;
-		run_drop_batch(r, b);
+		drop_batch(r, b);
 	}
 	while ((b = r->queue) != NULL) {
 		r->queue = b->next;
 		r->queued--;
-		run_drop_batch(r, b);
+		drop_batch(r, b);
 	}
 	while ((d = r->retry) != NULL) {
 		r->retry = d->next;
-		run_drop_doc(r, d, d->attempts);
+		drop_doc(r, d, d->attempts);
 	}
 	if (r->store != NULL)
 		store_drop(r->store);
@@ -164,8 +185,8 @@ run_stop(struct run *r)
 
 /* --- batches ------------------------------------------------------------ */
 
-void
-run_enqueue(struct run *r, struct batch *b, bool front)
+static void
+enqueue(struct run *r, struct batch *b, bool front)
 {
 	struct batch **p = &r->queue;
 
@@ -181,23 +202,23 @@ static void
 flush(struct run *r)
 {
 	if (r->filling != NULL && r->filling->n > 0)
-		run_enqueue(r, r->filling, false);
+		enqueue(r, r->filling, false);
 	else
 		batch_free(r->filling);
 	r->filling = NULL;
 }
 
-void
-run_add_doc(struct run *r, struct doc *d)
+static void
+add_doc(struct run *r, struct doc *d)
 {
 	struct batch *b = r->filling;
 
 	if (r->stopping) {
-		run_drop_doc(r, d, d->attempts);
+		drop_doc(r, d, d->attempts);
 		return;
 	}
 	if (segment_is_parent(d)) {	/* gz-split: stored, not indexed */
-		run_acknowledge_parent(r, d);
+		answer_parent(&r->answer, d);
 		return;
 	}
 	if (b != NULL && b->n > 0 && (b->n >= r->o->batch_docs ||
@@ -245,16 +266,16 @@ send_ready(struct run *r)
 		/* batch_write compresses --output itself, as it goes. */
 		if (r->o->gzip && r->o->output == NULL && b->gz == NULL &&
 		    !batch_gzip(b, r->o->spill_dir)) {
-			run_fatal(r, EXIT_FATAL, "gzip_failed", "zlib could "
-			    "not compress a bulk body");
-			run_drop_batch(r, b);
+			fatal(r, EXIT_FATAL, "gzip_failed", "zlib could not "
+			    "compress a bulk body");
+			drop_batch(r, b);
 			return;
 		}
 		if (r->o->output != NULL || r->pg != NULL) {
 			if (r->pg != NULL)
-				run_stored(r, b);
+				answer_stored(&r->answer, b);
 			else
-				run_written(r, b);
+				answer_written(&r->answer, b);
 			p = &r->queue;	/* a stop may have emptied it */
 			continue;
 		}
@@ -287,9 +308,8 @@ release_claim(struct run *r, jv rec)
 {
 	jv claim = rec_gz_get(rec, "claim");
 
-	if (jv_get_kind(claim) != JV_KIND_NULL && r->mark != NULL &&
-	    !r->mark_broken)
-		mark_release(r->mark, rec_id(rec));
+	if (jv_get_kind(claim) != JV_KIND_NULL)
+		ack_release(r->ack, rec_id(rec));
 	jv_free(claim);
 }
 
@@ -308,7 +328,7 @@ take_record(struct run *r, jv rec, const struct spill_text *spill)
 		log_warn("%s: bad_record: %s", rec_describe(rec, who,
 		    sizeof who), why);
 		release_claim(r, rec);
-		run_put_line(r, rec_set_error(jv_object_delete(rec,
+		put_line(r, rec_set_error(jv_object_delete(rec,
 		    jv_string("source_text")), "bad_record", why, 0, false));
 		return;
 	}
@@ -317,12 +337,12 @@ take_record(struct run *r, jv rec, const struct spill_text *spill)
 		if (spill != NULL)
 			close(spill->fd);
 		release_claim(r, rec);
-		run_put_line(r, jv_object_delete(rec, jv_string("source_text")));
+		put_line(r, jv_object_delete(rec, jv_string("source_text")));
 		return;
 	}
 	if ((d = doc_new(rec, spill, r->o, &error)) == NULL) {
 		release_claim(r, error);
-		run_put_line(r, error);
+		put_line(r, error);
 		return;
 	}
 	d->read_at = clock_monotonic();
@@ -330,7 +350,7 @@ take_record(struct run *r, jv rec, const struct spill_text *spill)
 	if (r->store != NULL)
 		store_add(r->store, d);
 	else
-		run_add_doc(r, d);
+		add_doc(r, d);
 }
 
 static void
@@ -338,7 +358,7 @@ take_bad_line(struct run *r, const char *why)
 {
 	gz_stats.records_in++;
 	log_warn("%s", why);
-	run_put_line(r, rec_bad_line(ndjson_line(r->in), why));
+	put_line(r, rec_bad_line(ndjson_line(r->in), why));
 }
 
 /* A line longer than SPILL_BYTES, left in its file by the reader. */
@@ -366,6 +386,15 @@ take_spilled(struct run *r)
 }
 
 static void
+input_failed(struct run *r)
+{
+	char why[300];
+
+	snprintf(why, sizeof why, "reading records: %s", strerror(errno));
+	fatal(r, EXIT_FATAL, "interrupted", why);
+}
+
+static void
 read_input(struct run *r)
 {
 	while (can_read(r)) {
@@ -388,8 +417,7 @@ read_input(struct run *r)
 			return;
 		case NDJSON_IOERR:
 			r->eof = true;
-			run_fatal(r, EXIT_FATAL, "interrupted", "reading "
-			    "records: %s", strerror(errno));
+			input_failed(r);
 			return;
 		}
 	}
@@ -409,7 +437,7 @@ promote_retries(struct run *r)
 		}
 		*p = d->next;
 		d->next = NULL;
-		run_add_doc(r, d);
+		add_doc(r, d);
 	}
 }
 
@@ -442,6 +470,102 @@ flush_due(struct run *r)
 	if (!may_grow(r) ||
 	    clock_monotonic() - b->first_at >= r->o->flush_secs)
 		flush(r);
+}
+
+/* --- what the modules call back ------------------------------------------ */
+
+static void
+unlink_flying(struct run *r, struct batch *b)
+{
+	struct batch **p;
+
+	for (p = &r->flying; *p != NULL; p = &(*p)->next)
+		if (*p == b) {
+			*p = b->next;
+			break;
+		}
+	b->next = NULL;
+}
+
+/* A bulk transfer finished (a bulk_done_fn): answer.c reads the answer. */
+static void
+answered(void *arg, struct batch *b, const struct bulk_outcome *out)
+{
+	struct run *r = arg;
+
+	unlink_flying(r, b);
+	answer_bulk(&r->answer, b, out);
+}
+
+/* An upload ended (a store_done_fn). */
+static void
+stored(void *arg, struct doc *d, const struct store_outcome *out)
+{
+	struct run *r = arg;
+
+	switch (out->result) {
+	case STORE_STORED:
+		add_doc(r, d);
+		break;
+	case STORE_FAILED:
+		end_doc(r, d, out->code, out->why, out->attempts,
+		    out->retryable);
+		break;
+	case STORE_DROPPED:
+		drop_doc(r, d, out->attempts);
+		break;
+	}
+	if (out->stop != 0)
+		fatal(r, out->stop, out->code, out->stop_why);
+}
+
+/* The fate table (fate.h) that ack.c and answer.c call back through. */
+
+static void
+loop_fail(void *arg, struct doc *d, const char *code, const char *why,
+    int attempts, bool retryable)
+{
+	end_doc(arg, d, code, why, attempts, retryable);
+}
+
+static void
+loop_drop(void *arg, struct doc *d, int attempts)
+{
+	drop_doc(arg, d, attempts);
+}
+
+static void
+loop_fatal(void *arg, int status, const char *code, const char *why)
+{
+	fatal(arg, status, code, why);
+}
+
+static void
+loop_put_line(void *arg, jv rec)
+{
+	put_line(arg, rec);
+}
+
+static void
+loop_enqueue(void *arg, struct batch *b, bool front)
+{
+	enqueue(arg, b, front);
+}
+
+/* Waits in the retry list for its backoff (promote_retries). */
+static void
+loop_retry_later(void *arg, struct doc *d)
+{
+	struct run *r = arg;
+
+	d->next = r->retry;
+	r->retry = d;
+}
+
+static bool
+loop_stopping(void *arg)
+{
+	return ((const struct run *)arg)->stopping;
 }
 
 /* --- the loop ----------------------------------------------------------- */
@@ -501,7 +625,7 @@ abandon_flying(struct run *r)
 		log_warn("abandoning a bulk of %zu documents still in flight",
 		    b->n);
 		bulk_abandon(r->bulk, b);
-		run_drop_batch(r, b);
+		drop_batch(r, b);
 	}
 }
 
@@ -519,22 +643,21 @@ run_loop(struct run *r)
 	for (;;) {
 		progress_tick();
 		if (sig_stop_requested() && !r->stopping)
-			run_stop(r);
+			stop(r);
 		read_input(r);
 		promote_retries(r);
 		flush_due(r);
 		send_ready(r);
-		bulk_perform(r->bulk, run_answered, r);
+		bulk_perform(r->bulk, answered, r);
 		if (r->store != NULL)
 			store_perform(r->store);
 		if (r->stopping && r->flying != NULL &&
 		    clock_monotonic() >= r->stop_deadline)
 			abandon_flying(r);
-		if (r->mark != NULL && !r->mark_broken)
-			mark_settle(r->mark, finished(r));
+		ack_settle(r->ack, finished(r));
 		if (ledger_flush(false) != 0)
 			ledger_failed(r);
-		ack_progress(r);
+		ack_progress(r->ack);
 		if (finished(r))
 			break;
 		wait_for_work(r);
@@ -543,9 +666,8 @@ run_loop(struct run *r)
 	 * Nothing else runs now: wait for the reader to take the rest, and
 	 * commit the marks of the lines it took.
 	 */
-	ack_finish(r);
-	if (r->mark != NULL && !r->mark_broken)
-		mark_settle(r->mark, true);
+	ack_finish(r->ack);
+	ack_settle(r->ack, true);
 	if (ledger_flush(true) != 0)
 		ledger_failed(r);
 	if (r->fatal != 0)
@@ -561,10 +683,14 @@ run_new(const struct index_options *o, struct bulk *bulk, struct mark *mark,
 
 	r->o = o;
 	r->bulk = bulk;
-	r->mark = mark;
 	r->in = in;
-	r->out_fd = out_fd;
-	r->ack = ack_new();
+	r->fate = (struct fate){ .arg = r, .fail = loop_fail,
+	    .drop = loop_drop, .fatal = loop_fatal,
+	    .put_line = loop_put_line, .enqueue = loop_enqueue,
+	    .retry_later = loop_retry_later, .stopping = loop_stopping };
+	r->ack = ack_new(mark, &r->fate);
+	r->answer = (struct answer){ .o = o, .fate = &r->fate, .ack = r->ack,
+	    .out_fd = out_fd, .target = r->target };
 	config_redact(o->url ? o->url : "-", r->target, sizeof r->target);
 	return r;
 }
@@ -573,6 +699,8 @@ void
 run_set_store(struct run *r, struct store *s)
 {
 	r->store = s;
+	if (s != NULL)
+		store_on_done(s, stored, r);
 }
 
 void
@@ -580,13 +708,10 @@ run_set_pgsink(struct run *r, struct pgsink *pg, bool shared)
 {
 	r->pg = pg;
 	r->pg_shared = shared;
+	r->answer.pg = pg;
+	r->answer.pg_shared = shared;
+	ack_set_pgsink(r->ack, pg, shared);
 	snprintf(r->target, sizeof r->target, "%s", pgsink_describe(pg));
-}
-
-const char *
-run_target(const struct run *r)
-{
-	return r->target;
 }
 
 void

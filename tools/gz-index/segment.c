@@ -4,9 +4,10 @@
  * are open at once (the segments of a gazette follow it in the stream), so
  * a list does.
  */
-#include "index.h"
+#include "doc.h"
 #include "segment.h"
 #include "rec.h"
+#include "xalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>

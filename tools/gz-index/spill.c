@@ -10,8 +10,9 @@
  * with the string spliced back in from the file (batch.c, bulk.c), so a
  * 50 MB text costs a 64 KiB buffer, not three copies of itself.
  */
-#include "index.h"
+#include "spill.h"
 #include "text.h"
+#include "xalloc.h"
 
 #include <errno.h>
 #include <stdio.h>

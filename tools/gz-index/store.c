@@ -9,11 +9,14 @@
  * shared backoff while the rest go on.  The S3 request itself (URL, key
  * encoding, SigV4) is lib/s3's.
  */
-#include "run.h"
+#include "store.h"
+#include "batch.h"
+#include "bulk.h"
 #include "cli.h"
 #include "config.h"
 #include "log.h"
 #include "s3.h"
+#include "xalloc.h"
 
 #include <curl/curl.h>
 #include <stdio.h>
@@ -37,7 +40,8 @@ struct upload {
 struct store {
 	const struct index_options *o;
 	struct s3_config cfg;
-	struct run *run;
+	store_done_fn *done;	/* where each document goes at the end */
+	void *done_arg;
 	struct bulk *bulk;
 	struct upload *waiting;	/* not started, or waiting for a retry */
 	struct upload *active;	/* in flight */
@@ -88,14 +92,12 @@ s3_prepare(struct store *s, struct upload *u, char *why, size_t size)
 /* --- the queue -------------------------------------------------------------- */
 
 struct store *
-store_new(const struct index_options *o, struct run *r, struct bulk *bulk,
-    int *status)
+store_new(const struct index_options *o, struct bulk *bulk, int *status)
 {
 	struct store *s = xcalloc(1, sizeof *s);
 	char why[300];
 
 	s->o = o;
-	s->run = r;
 	s->bulk = bulk;
 	s->max_active = (size_t)o->concurrency * 2;
 	if (!s3_configure(s, why, sizeof why)) {
@@ -105,6 +107,24 @@ store_new(const struct index_options *o, struct run *r, struct bulk *bulk,
 		return NULL;
 	}
 	return s;
+}
+
+void
+store_on_done(struct store *s, store_done_fn *done, void *arg)
+{
+	s->done = done;
+	s->done_arg = arg;
+}
+
+/* d failed with code and why. */
+static void
+report_failed(struct store *s, struct doc *d, const char *code,
+    const char *why, int attempts, bool retryable)
+{
+	struct store_outcome out = { .result = STORE_FAILED, .code = code,
+	    .why = why, .attempts = attempts, .retryable = retryable };
+
+	s->done(s->done_arg, d, &out);
 }
 
 static void
@@ -160,7 +180,7 @@ describe(const struct upload *u, int curl_code, long status, char *why,
 static bool
 misconfigured(struct store *s, struct upload *u, long status)
 {
-	char code[64], message[200], why[400], msg[600];
+	char code[64], message[200], why[400], msg[600], stop[420];
 	struct doc *d = u->doc;
 	int attempts = u->attempts + 1;
 
@@ -172,9 +192,11 @@ misconfigured(struct store *s, struct upload *u, long status)
 	snprintf(msg, sizeof msg, "storing %s: %s (HTTP %ld): %s", d->key,
 	    code[0] != '\0' ? code : "refused", status, why);
 	upload_free(u);
-	run_fail_doc(s->run, d, "storage_misconfigured", msg, attempts, true);
-	run_fatal(s->run, EXIT_USAGE, "storage_misconfigured", "--store-text: "
-	    "%s", why);
+	snprintf(stop, sizeof stop, "--store-text: %s", why);
+	s->done(s->done_arg, d, &(struct store_outcome){ .result =
+	    STORE_FAILED, .code = "storage_misconfigured", .why = msg,
+	    .attempts = attempts, .retryable = true, .stop = EXIT_USAGE,
+	    .stop_why = stop });
 	return true;
 }
 
@@ -197,7 +219,8 @@ on_done(struct xfer *x, int curl_code, long status, double retry_after)
 		jv_free(d->text);
 		d->text = jv_invalid();
 		upload_free(u);
-		run_add_doc(s->run, d);
+		s->done(s->done_arg, d, &(struct store_outcome){ .result =
+		    STORE_STORED });
 		return;
 	}
 	u->attempts++;
@@ -208,8 +231,7 @@ on_done(struct xfer *x, int curl_code, long status, double retry_after)
 
 		snprintf(msg, sizeof msg, "storing %s: %s", d->key, why);
 		upload_free(u);
-		run_fail_doc(s->run, d, "store_failed", msg, attempts,
-		    retryable);
+		report_failed(s, d, "store_failed", msg, attempts, retryable);
 		return;
 	}
 	u->not_before = clock_monotonic() + retry_delay(&s->o->retry,
@@ -256,13 +278,13 @@ start(struct store *s, struct upload *u)
 	http_defaults(u->easy, "gz-index/0.1", &store_limits);
 	curl_easy_setopt(u->easy, CURLOPT_PRIVATE, &u->x);
 	curl_easy_setopt(u->easy, CURLOPT_ERRORBUFFER, u->error);
-	curl_easy_setopt(u->easy, CURLOPT_WRITEFUNCTION, reply_keep);
+	curl_easy_setopt(u->easy, CURLOPT_WRITEFUNCTION, bulk_reply_keep);
 	curl_easy_setopt(u->easy, CURLOPT_WRITEDATA, &u->reply);
 	if (!s3_prepare(s, u, why, sizeof why)) {
 		struct doc *d = u->doc;
 
 		upload_free(u);
-		run_fail_doc(s->run, d, "store_failed", why, 0, false);
+		report_failed(s, d, "store_failed", why, 0, false);
 		return;
 	}
 	u->next = s->active;
@@ -314,6 +336,17 @@ store_next_due(const struct store *s)
 	return next;
 }
 
+static void
+drop(struct store *s, struct upload *u)
+{
+	struct doc *d = u->doc;
+	int attempts = u->attempts;
+
+	upload_free(u);
+	s->done(s->done_arg, d, &(struct store_outcome){ .result =
+	    STORE_DROPPED, .attempts = attempts });
+}
+
 void
 store_drop(struct store *s)
 {
@@ -323,14 +356,12 @@ store_drop(struct store *s)
 		s->active = u->next;
 		s->nactive--;
 		bulk_remove_other(s->bulk, u->easy);
-		run_drop_doc(s->run, u->doc, u->attempts);
-		upload_free(u);
+		drop(s, u);
 	}
 	while ((u = s->waiting) != NULL) {
 		s->waiting = u->next;
 		s->nwaiting--;
-		run_drop_doc(s->run, u->doc, u->attempts);
-		upload_free(u);
+		drop(s, u);
 	}
 }
 

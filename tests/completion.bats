@@ -37,7 +37,7 @@ help_options() {
 	assert_output $'--claim\n--claims'
 }
 
-@test "--mode, --source, --pdf-engine and --log-format complete to the values --help names" {
+@test "--mode, --source, --pdf-engine, --ocr and --log-format complete to the values --help names" {
 	run -0 complete "gz-list --mode="
 	assert_output $'daily\nall\nunprocessed'
 	for v in daily all unprocessed; do
@@ -51,6 +51,12 @@ help_options() {
 	for v in poppler pdftotext; do
 		gz-extract --help | grep -A2 -- '--pdf-engine=' | grep -qw "$v" ||
 			fail "gz-extract --help does not name the engine $v"
+	done
+	run -0 complete "gz-extract --ocr="
+	assert_output $'auto\nnever\nalways'
+	for v in auto never always; do
+		gz-extract --help | grep -A3 -- '--ocr=' | grep -qw "$v" ||
+			fail "gz-extract --help does not name the OCR mode $v"
 	done
 	run -0 complete "gz-fetch --source="
 	assert_output $'s3\nurl\ndir:'

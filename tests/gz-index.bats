@@ -483,7 +483,10 @@ for line in sys.stdin:
 	run -0 opensearch_docs querido-diario
 	echo "$output" | jq -se 'map(select(._source.id == 2))[0]._source.source_text | length == 20971520'
 	run -0 opensearch_log
-	echo "$output" | jq -e 'map(select(.path | test("_bulk"))) | all(.headers["Content-Encoding"] == "gzip")'
+	# every _bulk gzipped: the ones that were not, shown if any
+	run -0 jq -c 'map(select((.path | test("_bulk")) and .headers["Content-Encoding"] != "gzip") |
+		del(.headers.Authorization, .body))' <<<"$output"
+	assert_output '[]'
 }
 
 # big_text ID MB: records with a MB-megabyte source_text on gazette ID, full
@@ -510,7 +513,9 @@ for line in sys.stdin:
 	run -0 bulk_ids
 	assert_line '["'"$(pg_sql "SELECT md5('2')")"'"]'
 	run -0 opensearch_log
-	echo "$output" | jq -e 'map(select(.path | test("_bulk"))) | all(.headers["Content-Encoding"] == "gzip")'
+	run -0 jq -c 'map(select((.path | test("_bulk")) and .headers["Content-Encoding"] != "gzip") |
+		del(.headers.Authorization, .body))' <<<"$output"
+	assert_output '[]'
 	opensearch_docs querido-diario | jq -c 'select(._source.id == 2) | ._source' >"$BATS_TEST_TMPDIR/got"
 	jq -c 'select(.id == 2) | del(.gz)' "$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/want"
 	jq -se '.[0] == .[1]' "$BATS_TEST_TMPDIR/got" "$BATS_TEST_TMPDIR/want"
